@@ -91,6 +91,28 @@ def lookup(phrases: tuple[str, ...], k: int, as_json: bool) -> None:
             click.echo(f"  {rank:>2}. {hit.code:<9} {hit.score:6.3f}  {hit.description}")
 
 
+# -- check -------------------------------------------------------------------------------------------
+@cli.command(help="Check a code set (in reporting order) against ICD-10-CM conventions, guidelines and "
+             "Medicare Code Editor-style edits.")
+@click.argument("codes", nargs=-1, required=True)
+@click.option("--age", type=int, help="Patient age in years (0-124).")
+@click.option("--sex", type=str, help="F, M or U.")
+@click.option("--setting", default="outpatient", show_default=True, help="outpatient, inpatient or emergency.")
+@click.option("--json", "as_json", is_flag=True, help='Print {"findings": [...]}.')
+def check(codes: tuple[str, ...], age: int | None, sex: str | None, setting: str, as_json: bool) -> None:
+    from knowledge.rules import check_codes
+
+    findings = check_codes(codes, age=age, sex=sex.upper() if sex else None, setting=setting)
+    if as_json:
+        _emit_json({"findings": [f.model_dump(mode="json") for f in findings]})
+        return
+    if not findings:
+        click.echo(f"{' '.join(codes)}: no findings")
+    for f in findings:
+        ref = f" [{f.guideline_ref}]" if f.guideline_ref else ""
+        click.echo(f"{f.severity.upper():<8} {f.rule:<22} {f.message}{ref}")
+
+
 # -- eval --------------------------------------------------------------------------------------------
 @cli.group("eval", help="Offline evaluation: code search, gold charts, the promotion gate.")
 def eval_group() -> None:

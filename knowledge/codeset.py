@@ -20,10 +20,8 @@ from knowledge.schema import KNOWLEDGE_VERSION
 RELEASE = "2026-04-01"
 assert KNOWLEDGE_VERSION.endswith(RELEASE)
 
-_CODE_SHAPE = re.compile(r"^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$")
-_UNDOTTED_SHAPE = re.compile(r"^[A-Z][0-9][0-9A-Z][0-9A-Z]{0,4}$")
-# A code reference inside a note: "E11.-", "(I50.4-)", "N18.6", "C00-C96" (range ends are taken).
-NOTE_CODE = re.compile(r"\b([A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?)(?:\.?-)?")
+_CODE_SHAPE = re.compile(r"^[A-Z](?:[0-9][0-9A-Z]|[A-Z][0-9])(\.[0-9A-Z]{1,4})?$")
+_UNDOTTED_SHAPE = re.compile(r"^[A-Z](?:[0-9][0-9A-Z]|[A-Z][0-9])[0-9A-Z]{0,4}$")
 
 
 @dataclass(frozen=True)
@@ -97,7 +95,8 @@ class CodeSet:
 
     def ancestors(self, code: str) -> list[str]:
         """Category and subcategory ancestors, nearest first (blocks and chapters left out)."""
-        return [a for a in cm.get_ancestors(code) if cm.is_category_or_subcategory(a)]
+        ancestors = (a for a in cm.get_ancestors(code) if cm.is_category_or_subcategory(a))
+        return [a for a in dict.fromkeys(ancestors) if a != code]
 
     def lineage(self, code: str) -> list[str]:
         return [code, *self.ancestors(code)]
@@ -116,11 +115,12 @@ class CodeSet:
     @cached_property
     def all_codes(self) -> list[str]:
         """Every category, subcategory and code (chapters and blocks left out)."""
-        return [
+        codes = (
             c
             for c in cm.get_all_codes(with_dots=True)
             if cm.is_category_or_subcategory(c) or cm.is_extended_subcategory(c)
-        ]
+        )
+        return list(dict.fromkeys(codes))  # the package lists a few categories twice
 
     @cached_property
     def billable_codes(self) -> list[str]:

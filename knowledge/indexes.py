@@ -22,9 +22,16 @@ from knowledge.guidelines import corpus_hash, load_guidelines
 from knowledge.lexical_index import LexicalIndex
 from knowledge.lexicon import lexicon_hash
 from knowledge.settings import Settings
-from knowledge.vector_store import CODE_CATEGORIES, GUIDELINES, add_in_batches, client, replace_collection
+from knowledge.vector_store import (
+    CODE_CATEGORIES,
+    GUIDELINES,
+    add_in_batches,
+    client,
+    mark_complete,
+    replace_collection,
+)
 
-BUILD_VERSION = "3"
+BUILD_VERSION = "5"
 MANIFEST = "manifest.json"
 
 
@@ -103,7 +110,7 @@ def category_document(code: str) -> str:
 
 def _build_dense(settings: Settings, key: str) -> tuple[int, int]:
     rules = load_guidelines()
-    guidelines = replace_collection(settings, GUIDELINES, {"key": key})
+    guidelines = replace_collection(settings, GUIDELINES, {"key": "building"})
     texts = [rule.document for rule in rules]
     add_in_batches(
         guidelines,
@@ -114,7 +121,8 @@ def _build_dense(settings: Settings, key: str) -> tuple[int, int]:
     )
     categories = get_codeset().categories
     category_texts = [category_document(c) for c in categories]
-    coll = replace_collection(settings, CODE_CATEGORIES, {"key": key})
+    mark_complete(guidelines, key)
+    coll = replace_collection(settings, CODE_CATEGORIES, {"key": "building"})
     add_in_batches(
         coll,
         ids=categories,
@@ -122,6 +130,7 @@ def _build_dense(settings: Settings, key: str) -> tuple[int, int]:
         metadatas=[{"code": c} for c in categories],
         embeddings=embed(category_texts, settings.embedding_threads),
     )
+    mark_complete(coll, key)
     return len(categories), len(rules)
 
 

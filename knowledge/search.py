@@ -25,7 +25,7 @@ from knowledge.lexical_index import LexicalIndex
 from knowledge.lexicon import Lexicon, get_lexicon
 from knowledge.schema import LookupHit, LookupResult
 from knowledge.settings import Settings, get_settings
-from knowledge.text import STOPWORDS, stem, terms, words
+from knowledge.text import STOPWORDS, fold, stem, terms, words
 from knowledge.vector_store import CODE_CATEGORIES, client
 
 SIDES = {"left": "left", "right": "right", "bilateral": "bilateral"}
@@ -35,8 +35,11 @@ ENCOUNTER_WORDS = {
     "sequela": "sequela", "sequelae": "sequela", "late": "sequela",
 }
 # Title words the reranker treats as neutral: they say how a code is phrased, not what it adds.
-NEUTRAL = frozenset(stem(w) for w in "type encounter initial subsequent sequela disease disorder condition".split())
-_CODE_QUERY = re.compile(r"^\s*[A-Za-z][0-9][0-9A-Za-z]\.?[0-9A-Za-z]{0,4}\s*$")
+NEUTRAL = frozenset(stem(w) for w in "type disease disorder condition uncomplicated site".split())
+ENCOUNTER_TERMS = frozenset(stem(w) for w in "initial subsequent encounter sequela".split())
+_NUMBER = re.compile(r"\b\d+(?:\.\d+)?\b")
+_RANGE = re.compile(r"\b(\d+(?:\.\d+)?)\s*-\s*(\d+(?:\.\d+)?)\b")
+_CODE_QUERY = re.compile(r"^\s*[A-Za-z](?:[0-9][0-9A-Za-z]|[A-Za-z][0-9])\.?[0-9A-Za-z]{0,4}\s*$")
 
 CANDIDATES = 600
 DENSE_CATEGORIES = 12
@@ -58,6 +61,7 @@ class Query:
     sides: set[str] = field(default_factory=set)
     encounter: str | None = None
     asked: frozenset[str] = frozenset()
+    numbers: tuple[float, ...] = ()
 
 
 def analyse(text: str, lexicon: Lexicon, idf: dict[str, float]) -> Query:
@@ -68,7 +72,7 @@ def analyse(text: str, lexicon: Lexicon, idf: dict[str, float]) -> Query:
     expanded_words: list[str] = list(tokens)
     for match in matches:
         spelled = frozenset(terms(" ".join(tokens[match.start : match.end])))
-        alternatives = [frozenset(terms(e.expansion)) for e in match.expansions]
+        alternatives = [frozenset(terms(alt)) for e in match.expansions for alt in _alternatives(e.expansion)]
         expanded_words.extend(w for e in match.expansions for w in words(e.expansion))
         alternatives = [a for a in alternatives if a]
         if spelled:
@@ -88,7 +92,15 @@ def analyse(text: str, lexicon: Lexicon, idf: dict[str, float]) -> Query:
     if "follow" in expanded_words and "up" in expanded_words and encounter is None:
         encounter = "subsequent"
     asked = frozenset(t for c in concepts for alt in c.alternatives for t in alt) | frozenset(search_terms)
-    return Query(text, concepts, search_terms, sides, encounter, asked)
+    numbers = tuple(float(n) for n in _NUMBER.findall(fold(text)))
+    return Query(text, concepts, search_terms, sides, encounter, asked, numbers)
+
+
+def _alternatives(expansion: str) -> list[str]:
+    """"zoster [herpes zoster]" names one concept two ways: both are alternatives."""
+    inner = re.findall(r"\[([^\]]+)\]", expansion)
+    outer = re.sub(r"\[[^\]]*\]", " ", expansion).strip()
+    return [text for text in [outer, *inner] if text.strip()]
 
 
 def _title_sides(title: str) -> set[str]:
@@ -187,8 +199,26 @@ class CodeSearch:
                 best = max(best, hit)
             coverage += concept.weight * min(best, 1.0)
         coverage /= total_weight
-        extras = [t for t in in_title if t not in query.asked and t not in NEUTRAL]
-        penalty = 0.06 * len(extras)
+        seventh = len(code) == 8
+        extras = [
+            t for t in self.index.specific[doc]
+            if t not in query.asked and t not in NEUTRAL and not (seventh and t in ENCOUNTER_TERMS)
+        ]
+        penalty = 0.07 * len(extras)
+        flags = self.index.flags[doc]
+        if flags & 1 and not ({"other", "specifi"} & query.asked):
+            penalty += 0.12
+        if flags & 4:
+            penalty += 0.3
+        bonus = 0.04 if flags & 2 else 0.0
+        phrases = [n for n in self.index.nos[doc] if (n - {"!"}) <= query.asked]
+        if phrases:
+            bonus += 0.15 if any("!" in n for n in phrases) else 0.1
+        if query.numbers:
+            for low, high in _RANGE.findall(title):
+                if any(float(low) <= n <= float(high) for n in query.numbers):
+                    bonus += 0.3
+                    break
         sides = _title_sides(title)
         if query.sides:
             if sides and not (sides & query.sides):
@@ -202,7 +232,7 @@ class CodeSearch:
             wanted = query.encounter or "initial"
             if encounter != wanted:
                 penalty += 0.5 if query.encounter else (0.08 if encounter == "subsequent" else 0.12)
-        bonus = 0.25 * max(0.0, dense.get(code[:3], 0.0) - 0.2)
+        bonus += 0.25 * max(0.0, dense.get(code[:3], 0.0) - 0.2)
         return coverage + 0.15 * bm25 - penalty + bonus
 
 

@@ -54,12 +54,18 @@ def collection(settings: Settings, name: str, metadata: dict[str, Any] | None = 
     return client(settings).get_or_create_collection(
         name=name,
         embedding_function=MiniLMEmbeddingFunction(settings.embedding_threads),
-        metadata={"hnsw:space": "cosine", **(metadata or {})},
+        metadata=metadata or None,
+        configuration={"hnsw": {"space": "cosine"}},
     )
 
 
+def mark_complete(coll: Any, key: str, metadata: dict[str, Any] | None = None) -> None:
+    """Stamp a fully written collection with its build key (a half-built one never carries it)."""
+    coll.modify(metadata={**(metadata or {}), "key": key})
+
+
 def replace_collection(settings: Settings, name: str, metadata: dict[str, Any]) -> Any:
-    """Drop `name` if present and create it afresh with `metadata` (used by idempotent builds)."""
+    """Drop `name` if present and create it afresh with `metadata` (used by builds and imports)."""
     store = client(settings)
     if name in {c if isinstance(c, str) else c.name for c in store.list_collections()}:
         store.delete_collection(name)

