@@ -70,12 +70,21 @@ def _read_manifest(settings: Settings) -> dict[str, Any]:
         return {}
 
 
-def _collection_key(settings: Settings, name: str) -> str | None:
+def _existing(settings: Settings, name: str) -> Any | None:
     try:
-        coll = client(settings).get_collection(name)
+        return client(settings).get_collection(name)
     except Exception:  # missing collection: chromadb raises NotFoundError/ValueError by version
         return None
-    return (coll.metadata or {}).get("key")
+
+
+def _collection_key(settings: Settings, name: str) -> str | None:
+    coll = _existing(settings, name)
+    return None if coll is None else (coll.metadata or {}).get("key")
+
+
+def _collection_count(settings: Settings, name: str) -> int:
+    coll = _existing(settings, name)
+    return 0 if coll is None else int(coll.count())
 
 
 def is_current(settings: Settings) -> bool:
@@ -149,8 +158,8 @@ def build_indexes(settings: Settings, force: bool = False) -> BuildReport:
         category_docs, guideline_docs = _build_dense(settings, key)
         built = True
     else:
-        category_docs = client(settings).get_collection(CODE_CATEGORIES).count()
-        guideline_docs = client(settings).get_collection(GUIDELINES).count()
+        category_docs = _collection_count(settings, CODE_CATEGORIES)
+        guideline_docs = _collection_count(settings, GUIDELINES)
     return BuildReport(key, built, time.perf_counter() - started, lexical_docs, category_docs, guideline_docs)
 
 
