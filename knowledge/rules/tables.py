@@ -116,3 +116,22 @@ class SecondaryOnly:
 def secondary_only() -> tuple[SecondaryOnly, ...]:
     return tuple(SecondaryOnly(r["pattern"], r.get("guideline") or "", r.get("note", ""))
                  for r in _tsv("secondary_only.tsv"))
+
+
+@dataclass(frozen=True)
+class AgeEdit:
+    pattern: str
+    min_age: int
+    max_age: int
+    severity: str
+    guideline: str
+    note: str
+
+
+@cache
+def age_edits() -> tuple[AgeEdit, ...]:
+    return tuple(
+        AgeEdit(r["pattern"], int(r["min_age"]), int(r["max_age"]), r["severity"], r.get("guideline") or "MCE",
+                r.get("note", ""))
+        for r in _tsv("age_edits.tsv")
+    )
