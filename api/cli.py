@@ -17,7 +17,9 @@ from knowledge.settings import get_settings
 
 
 def _fail(message: str, status: int = 2) -> None:
-    click.echo(f"chartproof: error: {message.strip().splitlines()[0] if message.strip() else 'failed'}", err=True)
+    click.echo(
+        f"chartproof: error: {message.strip().splitlines()[0] if message.strip() else 'failed'}", err=True
+    )
     sys.exit(status)
 
 
@@ -55,8 +57,11 @@ def knowledge_build(force: bool, as_json: bool) -> None:
     )
 
 
-@knowledge.command("import", help="Import official CMS/CDC files: the guidelines PDF, the Neoplasm "
-                   "Table, Table of Drugs and Chemicals and External Cause Index XML.")
+@knowledge.command(
+    "import",
+    help="Import official CMS/CDC files: the guidelines PDF, the Neoplasm "
+    "Table, Table of Drugs and Chemicals and External Cause Index XML.",
+)
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 def knowledge_import(paths: tuple[Path, ...]) -> None:
     from knowledge.importers import import_file
@@ -92,12 +97,16 @@ def lookup(phrases: tuple[str, ...], k: int, as_json: bool) -> None:
 
 
 # -- check -------------------------------------------------------------------------------------------
-@cli.command(help="Check a code set (in reporting order) against ICD-10-CM conventions, guidelines and "
-             "Medicare Code Editor-style edits.")
+@cli.command(
+    help="Check a code set (in reporting order) against ICD-10-CM conventions, guidelines and "
+    "Medicare Code Editor-style edits."
+)
 @click.argument("codes", nargs=-1, required=True)
 @click.option("--age", type=int, help="Patient age in years (0-124).")
 @click.option("--sex", type=str, help="F, M or U.")
-@click.option("--setting", default="outpatient", show_default=True, help="outpatient, inpatient or emergency.")
+@click.option(
+    "--setting", default="outpatient", show_default=True, help="outpatient, inpatient or emergency."
+)
 @click.option("--json", "as_json", is_flag=True, help='Print {"findings": [...]}.')
 def check(codes: tuple[str, ...], age: int | None, sex: str | None, setting: str, as_json: bool) -> None:
     from knowledge.rules import check_codes

@@ -23,7 +23,7 @@ def load_pairs(path: Path) -> list[dict[str, str]]:
             row = json.loads(line)
             pairs.append({"phrase": str(row["phrase"]), "code": str(row["code"])})
         except (ValueError, KeyError, TypeError) as exc:
-            raise InputError(f"{path} line {number}: expected {{\"phrase\", \"code\"}} JSON ({exc})") from exc
+            raise InputError(f'{path} line {number}: expected {{"phrase", "code"}} JSON ({exc})') from exc
     return pairs
 
 

@@ -60,7 +60,9 @@ def _writable(settings: Settings) -> None:
         probe = tempfile.NamedTemporaryFile(dir=settings.index_dir, delete=True)
         probe.close()
     except OSError as exc:
-        raise KnowledgeError(f"the data directory {settings.data_dir} is not writable: {exc.strerror}") from exc
+        raise KnowledgeError(
+            f"the data directory {settings.data_dir} is not writable: {exc.strerror}"
+        ) from exc
 
 
 def _read_manifest(settings: Settings) -> dict[str, Any]:
@@ -154,7 +156,11 @@ def build_indexes(settings: Settings, force: bool = False) -> BuildReport:
     if force or manifest.get("key") != key:
         lexical_docs = _build_lexical(settings, key)
         built = True
-    if force or _collection_key(settings, GUIDELINES) != key or _collection_key(settings, CODE_CATEGORIES) != key:
+    if (
+        force
+        or _collection_key(settings, GUIDELINES) != key
+        or _collection_key(settings, CODE_CATEGORIES) != key
+    ):
         category_docs, guideline_docs = _build_dense(settings, key)
         built = True
     else:

@@ -123,7 +123,9 @@ class LexicalIndex:
         vocab = frozenset(bm25.vocab_dict)
         specific = [frozenset(s) for s in docs["specific"]]
         nos = [[frozenset(n) for n in group] for group in docs["nos"]]
-        return cls(docs["codes"], docs["titles"], title_terms, all_terms, specific, docs["flags"], nos, bm25, vocab)
+        return cls(
+            docs["codes"], docs["titles"], title_terms, all_terms, specific, docs["flags"], nos, bm25, vocab
+        )
 
     def search(self, query_terms: list[str], k: int) -> list[tuple[int, float]]:
         """(document index, BM25 score) of the best `k` documents; query terms outside the vocabulary
@@ -131,9 +133,10 @@ class LexicalIndex:
         known = [t for t in query_terms if t in self.vocab]
         if not known:
             return []
-        docs, scores = self.bm25.retrieve([known], k=min(k, len(self.codes)), show_progress=False, n_threads=1)
+        docs, scores = self.bm25.retrieve(
+            [known], k=min(k, len(self.codes)), show_progress=False, n_threads=1
+        )
         return [(int(d), float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
 
     def position(self) -> dict[str, int]:
         return {code: i for i, code in enumerate(self.codes)}
-

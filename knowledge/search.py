@@ -30,9 +30,16 @@ from knowledge.vector_store import CODE_CATEGORIES, client
 
 SIDES = {"left": "left", "right": "right", "bilateral": "bilateral"}
 ENCOUNTER_WORDS = {
-    "initial": "initial", "init": "initial", "new": "initial",
-    "subsequent": "subsequent", "subseq": "subsequent", "healing": "subsequent", "followup": "subsequent",
-    "sequela": "sequela", "sequelae": "sequela", "late": "sequela",
+    "initial": "initial",
+    "init": "initial",
+    "new": "initial",
+    "subsequent": "subsequent",
+    "subseq": "subsequent",
+    "healing": "subsequent",
+    "followup": "subsequent",
+    "sequela": "sequela",
+    "sequelae": "sequela",
+    "late": "sequela",
 }
 # Title words the reranker treats as neutral: they say how a code is phrased, not what it adds.
 NEUTRAL = frozenset(stem(w) for w in "type disease disorder condition uncomplicated site".split())
@@ -84,7 +91,9 @@ def analyse(text: str, lexicon: Lexicon, idf: dict[str, float]) -> Query:
         if i not in covered and token not in STOPWORDS:
             concepts.append(Concept([frozenset([stem(token)])]))
     for concept in concepts:
-        concept.weight = max(min(idf.get(t, 4.0) for t in alt) if alt else 0.0 for alt in concept.alternatives)
+        concept.weight = max(
+            min(idf.get(t, 4.0) for t in alt) if alt else 0.0 for alt in concept.alternatives
+        )
         concept.weight = max(0.5, min(concept.weight, 8.0))
     search_terms = [t for w in expanded_words if w not in STOPWORDS for t in [stem(w)]]
     sides = {SIDES[w] for w in expanded_words if w in SIDES}
@@ -97,7 +106,7 @@ def analyse(text: str, lexicon: Lexicon, idf: dict[str, float]) -> Query:
 
 
 def _alternatives(expansion: str) -> list[str]:
-    """"zoster [herpes zoster]" names one concept two ways: both are alternatives."""
+    """ "zoster [herpes zoster]" names one concept two ways: both are alternatives."""
     inner = re.findall(r"\[([^\]]+)\]", expansion)
     outer = re.sub(r"\[[^\]]*\]", " ", expansion).strip()
     return [text for text in [outer, *inner] if text.strip()]
@@ -201,7 +210,8 @@ class CodeSearch:
         coverage /= total_weight
         seventh = len(code) == 8
         extras = [
-            t for t in self.index.specific[doc]
+            t
+            for t in self.index.specific[doc]
             if t not in query.asked and t not in NEUTRAL and not (seventh and t in ENCOUNTER_TERMS)
         ]
         penalty = 0.07 * len(extras)

@@ -72,8 +72,14 @@ def replace_collection(settings: Settings, name: str, metadata: dict[str, Any]) 
     return collection(settings, name, metadata)
 
 
-def add_in_batches(coll: Any, ids: list[str], documents: list[str], metadatas: list[dict[str, Any]],
-                   embeddings: Any = None, batch: int = 2000) -> None:
+def add_in_batches(
+    coll: Any,
+    ids: list[str],
+    documents: list[str],
+    metadatas: list[dict[str, Any]],
+    embeddings: Any = None,
+    batch: int = 2000,
+) -> None:
     for start in range(0, len(ids), batch):
         end = start + batch
         coll.add(

@@ -15,7 +15,9 @@ from filelock import FileLock
 from knowledge.settings import Settings, get_settings
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("CHARTPROOF_TEST_DATA_DIR", Path(tempfile.gettempdir()) / "chartproof-test-data"))
+SHARED = Path(
+    os.environ.get("CHARTPROOF_TEST_DATA_DIR", Path(tempfile.gettempdir()) / "chartproof-test-data")
+)
 REFERENCE = ROOT.parent / "shared" / "reference"
 
 

@@ -20,4 +20,6 @@ def import_file(settings: Settings, path: Path) -> str:
         from knowledge.importers.tables_xml import import_table_xml
 
         return import_table_xml(settings, path)
-    raise InputError(f"{path.name}: expected the Official Guidelines PDF or a Neoplasm/Drug/External Cause XML")
+    raise InputError(
+        f"{path.name}: expected the Official Guidelines PDF or a Neoplasm/Drug/External Cause XML"
+    )

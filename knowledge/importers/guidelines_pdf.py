@@ -109,7 +109,10 @@ def import_guidelines_pdf(settings: Settings, path: Path) -> str:
     coll = replace_collection(settings, name, {"fiscal_year": year, "source": path.name})
     texts = [f"{sid} {sections[sid]}"[:4000] for sid in ids]
     add_in_batches(
-        coll, ids=ids, documents=texts, metadatas=[{"section": s, "fiscal_year": year} for s in ids],
+        coll,
+        ids=ids,
+        documents=texts,
+        metadatas=[{"section": s, "fiscal_year": year} for s in ids],
         embeddings=embed(texts, settings.embedding_threads),
     )
     return f"{len(ids)} sections of the FY{year} Official Guidelines in collection {name}"

@@ -101,7 +101,9 @@ def import_table_xml(settings: Settings, path: Path) -> str:
     return f"{len(rows)} rows of the {version} {kind.replace('_', ' ')} table"
 
 
-def search_tables(settings: Settings, phrase: str, kind: str | None = None, limit: int = 10) -> list[TableRow]:
+def search_tables(
+    settings: Settings, phrase: str, kind: str | None = None, limit: int = 10
+) -> list[TableRow]:
     """Rows whose term path matches every word of `phrase` (FTS5), best match first; [] when none
     were imported."""
     db_path = tables_path(settings)

@@ -22,7 +22,14 @@ def check_use_additional(ctx: CheckContext) -> list[Finding]:
             continue
         seen.add(key)
         reason = f" ({row.note})" if row.note else ""
-        out.append(finding("use_additional", "warning",
-                           f"{triggers[0]} asks for an additional code {row.additional} that the chart "
-                           f"documents{reason}.", [triggers[0]], row.guideline))
+        out.append(
+            finding(
+                "use_additional",
+                "warning",
+                f"{triggers[0]} asks for an additional code {row.additional} that the chart "
+                f"documents{reason}.",
+                [triggers[0]],
+                row.guideline,
+            )
+        )
     return out

@@ -29,6 +29,7 @@ def check_combinations(ctx: CheckContext) -> list[Finding]:
         if frozenset(codes) in reported:
             continue
         reported.add(frozenset(codes))
-        out.append(finding("combination_code", "error", f"{combo.message} (use {combo.use})", codes,
-                           combo.guideline))
+        out.append(
+            finding("combination_code", "error", f"{combo.message} (use {combo.use})", codes, combo.guideline)
+        )
     return out

@@ -5,13 +5,12 @@ MCE sex edit from FY2025; a coder should still look)."""
 from __future__ import annotations
 
 import atexit
+import re
 import threading
 from functools import cache
 from typing import Any
 
 from knowledge.rules.context import CheckContext, finding
-import re
-
 from knowledge.rules.tables import age_edits, sex_specific
 from knowledge.schema import Finding
 
@@ -33,8 +32,14 @@ def _editor() -> Any:
 def mce_edits(code: str, age: int, sex: str) -> frozenset[str]:
     """The MCE edits one code triggers as the only diagnosis, e.g. {"AGE_CONFLICT"}."""
     claim = {
-        "discharge_date": _DISCHARGE_DATE, "icd_version": 10, "age": age, "sex": _SEX.get(sex, 0),
-        "discharge_status": 1, "pdx": {"code": code.replace(".", "")}, "sdx": [], "procedures": [],
+        "discharge_date": _DISCHARGE_DATE,
+        "icd_version": 10,
+        "age": age,
+        "sex": _SEX.get(sex, 0),
+        "discharge_status": 1,
+        "pdx": {"code": code.replace(".", "")},
+        "sdx": [],
+        "procedures": [],
     }
     with _lock:
         result = _editor().edit(claim)
@@ -57,15 +62,29 @@ def check_age(ctx: CheckContext) -> list[Finding]:
     for code in ctx.billable_codes:
         edit = next((e for e in age_edits() if ctx.matches(code, e.pattern)), None)
         if edit and not edit.min_age <= ctx.age <= edit.max_age:
-            out.append(finding("age_conflict", edit.severity,  # type: ignore[arg-type]
-                               f"{code} is for ages {edit.min_age}-{edit.max_age}; the patient is {ctx.age} "
-                               f"({edit.note}).", [code], edit.guideline))
+            out.append(
+                finding(
+                    "age_conflict",
+                    edit.severity,  # type: ignore[arg-type]
+                    f"{code} is for ages {edit.min_age}-{edit.max_age}; the patient is {ctx.age} "
+                    f"({edit.note}).",
+                    [code],
+                    edit.guideline,
+                )
+            )
             continue
         if "AGE_CONFLICT" in mce_edits(code, ctx.age, ctx.sex or "U"):
             group = _age_group(code)
             severity = "error" if group != "the MCE age range" else "warning"
-            out.append(finding("age_conflict", severity,
-                               f"{code} is a code for {group}; the patient is {ctx.age}.", [code], "MCE"))
+            out.append(
+                finding(
+                    "age_conflict",
+                    severity,
+                    f"{code} is a code for {group}; the patient is {ctx.age}.",
+                    [code],
+                    "MCE",
+                )
+            )
     return out
 
 
@@ -95,7 +114,14 @@ def check_sex(ctx: CheckContext) -> list[Finding]:
         wanted = _specific_sex(ctx, code)
         if wanted and wanted != ctx.sex:
             who = "female" if wanted == "F" else "male"
-            out.append(finding("sex_conflict", "warning",
-                               f"{code} ({ctx.codeset.title(code)}) applies to {who} patients; the patient's "
-                               f"documented sex is {ctx.sex}.", [code], "MCE"))
+            out.append(
+                finding(
+                    "sex_conflict",
+                    "warning",
+                    f"{code} ({ctx.codeset.title(code)}) applies to {who} patients; the patient's "
+                    f"documented sex is {ctx.sex}.",
+                    [code],
+                    "MCE",
+                )
+            )
     return out

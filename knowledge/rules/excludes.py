@@ -30,8 +30,12 @@ def excludes1_conflicts(ctx: CheckContext) -> list[tuple[str, str, str, str]]:
 
 def check_excludes1(ctx: CheckContext) -> list[Finding]:
     return [
-        finding("excludes1", "error",
-                f"{code} and {other} may not be reported together: Excludes1 at {level} ({note}).",
-                [code, other], "I.A.12.a")
+        finding(
+            "excludes1",
+            "error",
+            f"{code} and {other} may not be reported together: Excludes1 at {level} ({note}).",
+            [code, other],
+            "I.A.12.a",
+        )
         for code, other, level, note in excludes1_conflicts(ctx)
     ]

@@ -36,7 +36,8 @@ def _eligible(ctx: CheckContext, code: str, specs: tuple[str, ...], open_list: b
     if named or not open_list:
         return named
     return [
-        c for c in ctx.valid_codes
+        c
+        for c in ctx.valid_codes
         if c != code and c[0] not in "RZVWXY" and not is_manifestation(c) and c[:3] != code[:3]
     ]
 
@@ -52,11 +53,24 @@ def check_manifestations(ctx: CheckContext) -> list[Finding]:
         eligible = _eligible(ctx, code, specs, open_list)
         if not eligible:
             named = ", ".join(s for s in specs[:4] if s != "*") or "the underlying condition"
-            out.append(finding("code_first", "error",
-                               f"{code} may not be reported without its underlying condition coded first "
-                               f"({named}).", [code], ref))
+            out.append(
+                finding(
+                    "code_first",
+                    "error",
+                    f"{code} may not be reported without its underlying condition coded first ({named}).",
+                    [code],
+                    ref,
+                )
+            )
         elif all(order.index(e) > order.index(code) for e in eligible):
-            out.append(finding("manifestation_first", "error",
-                               f"{code} is sequenced before its underlying condition {eligible[0]}; list "
-                               f"{eligible[0]} first.", [code, eligible[0]], ref))
+            out.append(
+                finding(
+                    "manifestation_first",
+                    "error",
+                    f"{code} is sequenced before its underlying condition {eligible[0]}; list "
+                    f"{eligible[0]} first.",
+                    [code, eligible[0]],
+                    ref,
+                )
+            )
     return out

@@ -43,5 +43,7 @@ def lineage_notes(code: str, kind: str) -> tuple[tuple[str, str], ...]:
 def is_manifestation(code: str) -> bool:
     """A manifestation code: its title (or an ancestor's) says "in diseases classified elsewhere"."""
     codeset = get_codeset()
-    return any("classified elsewhere" in codeset.title(level).lower() and " in " in codeset.title(level).lower()
-               for level in codeset.lineage(code))
+    return any(
+        "classified elsewhere" in codeset.title(level).lower() and " in " in codeset.title(level).lower()
+        for level in codeset.lineage(code)
+    )

@@ -18,17 +18,44 @@ def check_sequencing(ctx: CheckContext) -> list[Finding]:
     first = valid[0]
     role = "principal" if ctx.setting == "inpatient" else "first-listed"
     if first[0] in "VWXY":
-        return [finding("sequencing", "error",
-                        f"{first} is an external cause code and is never {role}; list the injury or "
-                        f"condition first.", [first], "I.C.20")]
+        return [
+            finding(
+                "sequencing",
+                "error",
+                f"{first} is an external cause code and is never {role}; list the injury or condition first.",
+                [first],
+                "I.C.20",
+            )
+        ]
     if is_manifestation(first):
-        return [finding("sequencing", "error",
-                        f"{first} is a manifestation code and may not be {role}.", [first], "I.A.13")]
+        return [
+            finding(
+                "sequencing",
+                "error",
+                f"{first} is a manifestation code and may not be {role}.",
+                [first],
+                "I.A.13",
+            )
+        ]
     for row in secondary_only():
         if ctx.matches(first, row.pattern):
-            return [finding("sequencing", "error", f"{first} may not be {role}: {row.note}.", [first],
-                            row.guideline or None)]
+            return [
+                finding(
+                    "sequencing",
+                    "error",
+                    f"{first} may not be {role}: {row.note}.",
+                    [first],
+                    row.guideline or None,
+                )
+            ]
     if ctx.setting == "inpatient" and "UNACCEPTABLE_PDX" in mce_edits(first, ctx.age or 40, ctx.sex or "U"):
-        return [finding("sequencing", "error",
-                        f"{first} is not acceptable as a principal diagnosis (MCE).", [first], "II")]
+        return [
+            finding(
+                "sequencing",
+                "error",
+                f"{first} is not acceptable as a principal diagnosis (MCE).",
+                [first],
+                "II",
+            )
+        ]
     return []

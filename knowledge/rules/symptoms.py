@@ -18,7 +18,13 @@ def check_symptoms(ctx: CheckContext) -> list[Finding]:
                     continue
                 seen.add((symptom, diagnosis))
                 reason = f" ({pair.note})" if pair.note else ""
-                out.append(finding("symptom_integral", "warning",
-                                   f"{symptom} is routinely part of {diagnosis} and is not coded beside it"
-                                   f"{reason}.", [symptom, diagnosis], pair.guideline))
+                out.append(
+                    finding(
+                        "symptom_integral",
+                        "warning",
+                        f"{symptom} is routinely part of {diagnosis} and is not coded beside it{reason}.",
+                        [symptom, diagnosis],
+                        pair.guideline,
+                    )
+                )
     return out

@@ -68,8 +68,14 @@ def combinations() -> tuple[Combination, ...]:
         if line.strip():
             r = json.loads(line)
             rows.append(
-                Combination(r["id"], tuple(r["when"]), tuple(r.get("unless") or ()), r["use"],
-                            r.get("guideline") or "I.A.15", r["message"])
+                Combination(
+                    r["id"],
+                    tuple(r["when"]),
+                    tuple(r.get("unless") or ()),
+                    r["use"],
+                    r.get("guideline") or "I.A.15",
+                    r["message"],
+                )
             )
     return tuple(rows)
 
@@ -77,15 +83,22 @@ def combinations() -> tuple[Combination, ...]:
 @cache
 def additional_codes() -> tuple[AdditionalCode, ...]:
     return tuple(
-        AdditionalCode(r["trigger"], r["additional"], re.compile(r["chart_pattern"], re.IGNORECASE),
-                       r.get("guideline") or "tabular", r.get("note", ""))
+        AdditionalCode(
+            r["trigger"],
+            r["additional"],
+            re.compile(r["chart_pattern"], re.IGNORECASE),
+            r.get("guideline") or "tabular",
+            r.get("note", ""),
+        )
         for r in _tsv("use_additional.tsv")
     )
 
 
 @cache
 def sex_specific() -> tuple[SexSpecific, ...]:
-    return tuple(SexSpecific(r["pattern"], r["sex"].upper(), r.get("note", "")) for r in _tsv("sex_specific.tsv"))
+    return tuple(
+        SexSpecific(r["pattern"], r["sex"].upper(), r.get("note", "")) for r in _tsv("sex_specific.tsv")
+    )
 
 
 @dataclass(frozen=True)
@@ -99,8 +112,12 @@ class CodeFirst:
 @cache
 def code_first_requirements() -> tuple[CodeFirst, ...]:
     return tuple(
-        CodeFirst(r["pattern"], tuple(s.strip() for s in r["etiologies"].split(",") if s.strip()),
-                  r.get("guideline") or "I.A.13", r.get("note", ""))
+        CodeFirst(
+            r["pattern"],
+            tuple(s.strip() for s in r["etiologies"].split(",") if s.strip()),
+            r.get("guideline") or "I.A.13",
+            r.get("note", ""),
+        )
         for r in _tsv("code_first.tsv")
     )
 
@@ -114,8 +131,10 @@ class SecondaryOnly:
 
 @cache
 def secondary_only() -> tuple[SecondaryOnly, ...]:
-    return tuple(SecondaryOnly(r["pattern"], r.get("guideline") or "", r.get("note", ""))
-                 for r in _tsv("secondary_only.tsv"))
+    return tuple(
+        SecondaryOnly(r["pattern"], r.get("guideline") or "", r.get("note", ""))
+        for r in _tsv("secondary_only.tsv")
+    )
 
 
 @dataclass(frozen=True)
@@ -131,7 +150,13 @@ class AgeEdit:
 @cache
 def age_edits() -> tuple[AgeEdit, ...]:
     return tuple(
-        AgeEdit(r["pattern"], int(r["min_age"]), int(r["max_age"]), r["severity"], r.get("guideline") or "MCE",
-                r.get("note", ""))
+        AgeEdit(
+            r["pattern"],
+            int(r["min_age"]),
+            int(r["max_age"]),
+            r["severity"],
+            r.get("guideline") or "MCE",
+            r.get("note", ""),
+        )
         for r in _tsv("age_edits.tsv")
     )

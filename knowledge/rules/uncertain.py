@@ -15,7 +15,14 @@ def check_uncertain(ctx: CheckContext) -> list[Finding]:
     for code in ctx.valid_codes:
         labels = ctx.assertions.get(code)
         if labels and all(label == "uncertain" for label in labels):
-            out.append(finding("uncertain_outpatient", "error",
-                               f"{code} is documented only as uncertain (probable, suspected, rule out); in "
-                               f"the {ctx.setting} setting code the signs or symptoms instead.", [code], "IV.H"))
+            out.append(
+                finding(
+                    "uncertain_outpatient",
+                    "error",
+                    f"{code} is documented only as uncertain (probable, suspected, rule out); in "
+                    f"the {ctx.setting} setting code the signs or symptoms instead.",
+                    [code],
+                    "IV.H",
+                )
+            )
     return out

@@ -50,7 +50,9 @@ def seventh_character_problem(ctx: CheckContext, code: str) -> str | None:
             continue
         padded = _dotted(stem_candidate.ljust(6, "X") + char)
         if char not in rule.allowed:
-            return f"7th character {char} is not allowed for {stem} (allowed: {', '.join(sorted(rule.allowed))})"
+            return (
+                f"7th character {char} is not allowed for {stem} (allowed: {', '.join(sorted(rule.allowed))})"
+            )
         if cs.is_valid(padded):
             return f"placeholder X missing: {code} should be written {padded}"
     return None
@@ -62,12 +64,23 @@ def check_validity(ctx: CheckContext) -> list[Finding]:
     for code in dict.fromkeys(ctx.codes):
         seventh = seventh_character_problem(ctx, code)
         if not cs.is_valid(code):
-            out.append(finding("invalid_code", "error", f"{code} is not a code in ICD-10-CM FY2026.", [code], "I.A.2"))
+            out.append(
+                finding(
+                    "invalid_code", "error", f"{code} is not a code in ICD-10-CM FY2026.", [code], "I.A.2"
+                )
+            )
         elif not cs.is_billable(code):
             children = ", ".join(cs.children(code)[:4])
-            out.append(finding("not_billable", "error",
-                               f"{code} is a category or subcategory, not a reportable code; choose a more "
-                               f"specific code (e.g. {children}).", [code], "I.A.3"))
+            out.append(
+                finding(
+                    "not_billable",
+                    "error",
+                    f"{code} is a category or subcategory, not a reportable code; choose a more "
+                    f"specific code (e.g. {children}).",
+                    [code],
+                    "I.A.3",
+                )
+            )
         if seventh:
             out.append(finding("seventh_character", "error", seventh, [code], "I.A.5"))
     return out

@@ -27,15 +27,23 @@ def test_shared_build_is_current_and_complete(built_settings: Settings) -> None:
     assert report.lexical_documents == 74_719
     assert report.category_documents == 1_918
     assert report.guideline_documents >= 150
-    hits = client(built_settings).get_collection(GUIDELINES).query(
-        query_texts=["uncertain diagnosis in the outpatient setting"], n_results=5)
+    hits = (
+        client(built_settings)
+        .get_collection(GUIDELINES)
+        .query(query_texts=["uncertain diagnosis in the outpatient setting"], n_results=5)
+    )
     assert any(i.startswith("IV.H") for i in hits["ids"][0])
-    cats = client(built_settings).get_collection(CODE_CATEGORIES).query(query_texts=["heart failure"], n_results=3)
+    cats = (
+        client(built_settings)
+        .get_collection(CODE_CATEGORIES)
+        .query(query_texts=["heart failure"], n_results=3)
+    )
     assert "I50" in cats["ids"][0]
 
 
-def test_rebuilt_when_the_corpus_changes(tmp_path: Path, built_settings: Settings,
-                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_rebuilt_when_the_corpus_changes(
+    tmp_path: Path, built_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     settings = Settings(data_dir=tmp_path)
     # Seed a copy of the shared lexical index so only the key decides what is rebuilt.
     monkeypatch.setattr(indexes, "_build_dense", lambda s, key: (0, 0))

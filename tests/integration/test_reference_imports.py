@@ -41,8 +41,11 @@ def test_official_guidelines_import_into_their_own_collection(tmp_path: Path) ->
 
 @pytest.mark.parametrize(
     ("name", "kind", "minimum"),
-    [("icd10cm_neoplasm_2025.xml", "neoplasm", 10_000), ("icd10cm_drug_2025.xml", "drug", 40_000),
-     ("icd10cm_eindex_2025.xml", "external_cause", 6_000)],
+    [
+        ("icd10cm_neoplasm_2025.xml", "neoplasm", 10_000),
+        ("icd10cm_drug_2025.xml", "drug", 40_000),
+        ("icd10cm_eindex_2025.xml", "external_cause", 6_000),
+    ],
 )
 def test_official_tables_parse(name: str, kind: str, minimum: int) -> None:
     rows = parse_table(TABLES / name)

@@ -14,8 +14,12 @@ from knowledge.rules.excludes import excludes1_conflicts
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((ROOT / "tests" / "data" / "gold.schema.json").read_text())
-GOLD = [(path.name, n, json.loads(line)) for path in sorted((ROOT / "evals" / "gold").glob("*.jsonl"))
-        for n, line in enumerate(path.read_text().splitlines(), 1) if line.strip()]
+GOLD = [
+    (path.name, n, json.loads(line))
+    for path in sorted((ROOT / "evals" / "gold").glob("*.jsonl"))
+    for n, line in enumerate(path.read_text().splitlines(), 1)
+    if line.strip()
+]
 
 
 def test_gold_set_size_and_mix() -> None:

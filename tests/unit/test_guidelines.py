@@ -18,8 +18,10 @@ def test_corpus_size_and_unique_well_formed_ids() -> None:
 
 
 def test_covers_every_section_of_the_guidelines() -> None:
-    tops = Counter(r.section.split(".")[0] + ("." + r.section.split(".")[1] if r.section.startswith("I.") else "")
-                   for r in load_guidelines())
+    tops = Counter(
+        r.section.split(".")[0] + ("." + r.section.split(".")[1] if r.section.startswith("I.") else "")
+        for r in load_guidelines()
+    )
     for top in ["I.A", "I.B", "I.C", "II", "III", "IV"]:
         assert tops[top] > 0, top
     index = guideline_index()

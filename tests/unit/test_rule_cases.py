@@ -8,13 +8,22 @@ import pytest
 
 from knowledge.rules import check_codes
 
-CASES = [json.loads(line) for line in (Path(__file__).parents[1] / "data" / "rule_cases.jsonl").read_text().splitlines()
-         if line.strip()]
+CASES = [
+    json.loads(line)
+    for line in (Path(__file__).parents[1] / "data" / "rule_cases.jsonl").read_text().splitlines()
+    if line.strip()
+]
 
 
 def run(case: dict) -> list:
-    return check_codes(case["codes"], age=case["age"], sex=case["sex"], setting=case["setting"],
-                       chart_text=case.get("chart_text"), assertions=case.get("assertions") or None)
+    return check_codes(
+        case["codes"],
+        age=case["age"],
+        sex=case["sex"],
+        setting=case["setting"],
+        chart_text=case.get("chart_text"),
+        assertions=case.get("assertions") or None,
+    )
 
 
 def test_the_table_is_big_and_balanced() -> None:
@@ -31,4 +40,6 @@ def test_rule_case(case: dict) -> None:
     else:
         found = {f.rule for f in findings if f.severity in ("error", "warning")}
         missing = set(case["expect"]) - found
-        assert not missing, f"{case['why']} -> missing {missing}, found {[f.rule + ': ' + f.message for f in findings]}"
+        assert not missing, (
+            f"{case['why']} -> missing {missing}, found {[f.rule + ': ' + f.message for f in findings]}"
+        )

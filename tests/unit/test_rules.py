@@ -28,7 +28,11 @@ def test_note_references() -> None:
     assert references("type 1 diabetes mellitus (E10.-)") == ["E10"]
     assert references("neoplasms (C00-D49)") == ["C00-D49"]
     assert references("certain conditions (A00-B99, O00-O9A) and gout (M1A.-, M10.-)") == [
-        "A00-B99", "O00-O9A", "M1A", "M10"]
+        "A00-B99",
+        "O00-O9A",
+        "M1A",
+        "M10",
+    ]
     assert references("NOS and NEC only") == []
 
 
@@ -67,16 +71,28 @@ def test_sequencing_and_uncertain_by_setting() -> None:
     assert rules(check_sequencing(make_context(["W19.XXXA", "S52.501A"]))) == {"sequencing"}
     assert check_sequencing(make_context(["S52.501A", "W19.XXXA"])) == []
     ctx = {"assertions": {"J18.9": ["uncertain"]}}
-    assert rules(check_uncertain(make_context(["J18.9"], setting="emergency", **ctx))) == {"uncertain_outpatient"}
+    assert rules(check_uncertain(make_context(["J18.9"], setting="emergency", **ctx))) == {
+        "uncertain_outpatient"
+    }
     assert check_uncertain(make_context(["J18.9"], setting="inpatient", **ctx)) == []
-    assert check_uncertain(make_context(["J18.9"], setting="outpatient",
-                                        assertions={"J18.9": ["uncertain", "affirmed"]})) == []
+    assert (
+        check_uncertain(
+            make_context(["J18.9"], setting="outpatient", assertions={"J18.9": ["uncertain", "affirmed"]})
+        )
+        == []
+    )
 
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"codes": ["E11..9"]}, {"codes": ["E11.9"], "age": 400}, {"codes": ["E11.9"], "setting": "home"},
-     {"codes": ["E11.9"], "sex": "X"}, {"codes": []}, {"codes": ["E11.9"], "assertions": {"E11.9": ["maybe"]}}],
+    [
+        {"codes": ["E11..9"]},
+        {"codes": ["E11.9"], "age": 400},
+        {"codes": ["E11.9"], "setting": "home"},
+        {"codes": ["E11.9"], "sex": "X"},
+        {"codes": []},
+        {"codes": ["E11.9"], "assertions": {"E11.9": ["maybe"]}},
+    ],
 )
 def test_bad_arguments_raise_input_error(kwargs: dict) -> None:
     with pytest.raises(InputError):
@@ -84,8 +100,13 @@ def test_bad_arguments_raise_input_error(kwargs: dict) -> None:
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "api.cli", "check", *args], capture_output=True, text=True,
-                          cwd=ROOT, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "api.cli", "check", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
 
 
 def test_cli_check_json_and_text() -> None:
