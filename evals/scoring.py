@@ -38,7 +38,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -119,7 +119,7 @@ def schema(name: str) -> dict[str, Any]:
     return json.loads(text)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _validator(name: str) -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(schema(name))
 
@@ -163,7 +163,9 @@ def _check_gold_chart(chart: dict[str, Any], where: str) -> None:
         raise InputError(f"{where}: gold chart breaks gold.schema.json {problem}")
     for item in chart["gold"]["codes"]:
         if not CODE_RE.match(item["code"]):
-            raise InputError(f"{where}: gold code {item['code']!r} is not a dotted ICD-10-CM code (e.g. E11.22)")
+            raise InputError(
+                f"{where}: gold code {item['code']!r} is not a dotted ICD-10-CM code (e.g. E11.22)"
+            )
 
 
 def _check_gold(gold: Sequence[dict[str, Any]]) -> None:
@@ -239,8 +241,9 @@ def match(gold: Sequence[dict[str, Any]], results: Sequence[dict[str, Any]]) -> 
     if all(i is None for i in ids):
         if len(results) > len(gold):
             raise InputError(
-                f"{_where(results, len(gold), 'result')}: results carry no chart_id, so they are matched to "
-                f"gold charts by line order, but there are {len(results)} result lines for {len(gold)} gold charts"
+                f"{_where(results, len(gold), 'result')}: results carry no chart_id, so they are matched "
+                f"to gold charts by line order, but there are {len(results)} result lines for "
+                f"{len(gold)} gold charts"
             )
         return list(results) + [None] * (len(gold) - len(results))
     missing = ids.index(None) if None in ids else -1
@@ -253,10 +256,11 @@ def match(gold: Sequence[dict[str, Any]], results: Sequence[dict[str, Any]]) -> 
     gold_ids = {chart["id"] for chart in gold}
     for index, chart_id in enumerate(ids):
         if not isinstance(chart_id, str) or chart_id not in gold_ids:
-            raise InputError(f"{_where(results, index, 'result')}: chart_id {chart_id!r} matches no gold chart")
+            where = _where(results, index, "result")
+            raise InputError(f"{where}: chart_id {chart_id!r} matches no gold chart")
         if chart_id in by_id:
-            first = _where(results, by_id[chart_id], "result")
-            raise InputError(f"{_where(results, index, 'result')}: chart_id {chart_id!r} already given at {first}")
+            where, first = _where(results, index, "result"), _where(results, by_id[chart_id], "result")
+            raise InputError(f"{where}: chart_id {chart_id!r} already given at {first}")
         by_id[chart_id] = index
     return [results[by_id[chart["id"]]] if chart["id"] in by_id else None for chart in gold]
 
@@ -271,6 +275,14 @@ def _number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return float(value)
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _int(value: Any) -> int | None:
@@ -300,7 +312,7 @@ class _Result:
     review_required: bool = True
     rule_errors: int = 0
     latency_ms: float | None = None
-    tokens: dict[str, float] = field(default_factory=dict)
+    tokens: dict[str, int | float] = field(default_factory=dict)
 
 
 def _read_span(raw: Any) -> _Span:
@@ -326,11 +338,9 @@ def _read_result(raw: dict[str, Any] | None) -> _Result:
     """A result with defaults for what is missing; None (no result line) goes to review with no codes."""
     if raw is None:
         return _Result()
-    codes = raw.get("codes") if isinstance(raw.get("codes"), list) else []
-    findings = raw.get("findings") if isinstance(raw.get("findings"), list) else []
-    review = raw.get("review") if isinstance(raw.get("review"), dict) else {}
-    meta = raw.get("meta") if isinstance(raw.get("meta"), dict) else {}
-    tokens = meta.get("tokens") if isinstance(meta.get("tokens"), dict) else {}
+    codes, findings = _list(raw.get("codes")), _list(raw.get("findings"))
+    review, meta = _dict(raw.get("review")), _dict(raw.get("meta"))
+    tokens = _dict(meta.get("tokens"))
     required = review.get("required")
     return _Result(
         codes=[_read_code(c) for c in codes if _is_scored(c)],
@@ -338,7 +348,7 @@ def _read_result(raw: dict[str, Any] | None) -> _Result:
         review_required=required if isinstance(required, bool) else True,
         rule_errors=sum(isinstance(f, dict) and f.get("severity") == "error" for f in findings),
         latency_ms=_number(meta.get("latency_ms")),
-        tokens={k: v for k, v in ((k, _number(v)) for k, v in tokens.items()) if v is not None},
+        tokens={k: v for k, v in tokens.items() if _number(v) is not None},
     )
 
 
@@ -408,7 +418,8 @@ def prf(pairs: Iterable[tuple[set[str], set[str]]]) -> dict[str, float]:
         fp += len(predicted - gold)
         fn += len(gold - predicted)
     precision, recall = _ratio(tp, tp + fp), _ratio(tp, tp + fn)
-    return {"precision": precision, "recall": recall, "f1": _ratio(2 * precision * recall, precision + recall)}
+    f1 = _ratio(2 * precision * recall, precision + recall)
+    return {"precision": precision, "recall": recall, "f1": f1}
 
 
 def _categories(codes: set[str]) -> set[str]:
@@ -486,12 +497,12 @@ def evidence_metrics(charts: list[_Chart]) -> dict[str, Any]:
     evidence_spans_not_verbatim: spans whose text is not chart_text[start:end] (or offsets out of range)."""
     tp = overlapping = not_verbatim = 0
     for chart in charts:
-        for code in chart.result.codes:
-            not_verbatim += sum(not _is_verbatim(span, chart.text) for span in code.spans)
-        for code in sorted(chart.predicted & chart.gold_codes):
+        for predicted in chart.result.codes:
+            not_verbatim += sum(not _is_verbatim(span, chart.text) for span in predicted.spans)
+        for value in sorted(chart.predicted & chart.gold_codes):
             tp += 1
-            occurrences = [o for q in chart.gold_quotes(code) for o in quote_occurrences(chart.text, q)]
-            overlapping += any(_overlaps(span, occurrences) for span in chart.spans_of(code))
+            occurrences = [o for q in chart.gold_quotes(value) for o in quote_occurrences(chart.text, q)]
+            overlapping += any(_overlaps(span, occurrences) for span in chart.spans_of(value))
     return {"evidence_overlap_rate": _share(overlapping, tp), "evidence_spans_not_verbatim": not_verbatim}
 
 
@@ -509,7 +520,8 @@ def principal_accuracy(charts: list[_Chart]) -> float:
     equals the gold principal (the gold code flagged principal, else the first gold code)."""
     hits = 0
     for chart in charts:
-        gold = _principal(chart.gold["gold"]["codes"], lambda c: c.get("principal") is True, lambda c: c["code"])
+        gold_codes = chart.gold["gold"]["codes"]
+        gold = _principal(gold_codes, lambda c: c.get("principal") is True, lambda c: c["code"])
         predicted = _principal(chart.result.codes, lambda c: c.principal, lambda c: c.code)
         hits += gold == predicted
     return hits / len(charts)
@@ -535,7 +547,7 @@ def cost_metrics(charts: list[_Chart]) -> dict[str, Any]:
     if latencies:
         p50, p95 = np.percentile(latencies, [50, 95])
         latency = {"p50": float(p50), "p95": float(p95)}
-    totals: dict[str, float] = defaultdict(float)
+    totals: dict[str, int | float] = defaultdict(int)
     counts: dict[str, int] = defaultdict(int)
     for chart in charts:
         for key, value in chart.result.tokens.items():
@@ -544,7 +556,10 @@ def cost_metrics(charts: list[_Chart]) -> dict[str, Any]:
     tokens = None
     if totals:
         keys = sorted(totals)
-        tokens = {"total": {k: totals[k] for k in keys}, "per_chart": {k: totals[k] / counts[k] for k in keys}}
+        tokens = {
+            "total": {k: totals[k] for k in keys},
+            "per_chart": {k: totals[k] / counts[k] for k in keys},
+        }
     return {"latency_ms": latency, "tokens": tokens}
 
 
@@ -559,7 +574,8 @@ def chart_points(charts: list[_Chart]) -> list[dict[str, Any]]:
             if code.code in seen:
                 continue
             seen.add(code.code)
-            codes.append({"code": code.code, "confidence": code.confidence, "correct": code.code in chart.gold_codes})
+            correct = code.code in chart.gold_codes
+            codes.append({"code": code.code, "confidence": code.confidence, "correct": correct})
         points.append({
             "chart_id": chart.chart_id,
             "specialty": chart.specialty,
@@ -611,7 +627,8 @@ def _guideline_pairs(charts: list[_Chart]) -> list[tuple[list[str], list[str]]]:
             refs = gold_code.get("guideline_refs")
             if gold_code["code"] not in chart.predicted or not isinstance(refs, list) or not refs:
                 continue
-            predicted = [r for c in chart.result.codes if c.code == gold_code["code"] for r in c.guideline_refs]
+            same = [c for c in chart.result.codes if c.code == gold_code["code"]]
+            predicted = [r for c in same for r in c.guideline_refs]
             pairs.append((predicted, [str(r) for r in refs]))
     return pairs
 
@@ -674,7 +691,9 @@ def ragas_metrics(charts: list[_Chart]) -> tuple[dict[str, Any], list[str]]:
         precision_metric, recall_metric = IDBasedContextPrecision(), IDBasedContextRecall()
         precisions, recalls = [], []
         for predicted, reference in guideline:
-            sample = SingleTurnSample(retrieved_context_ids=predicted, reference_context_ids=reference)
+            retrieved: list[str | int] = list(predicted)
+            expected: list[str | int] = list(reference)
+            sample = SingleTurnSample(retrieved_context_ids=retrieved, reference_context_ids=expected)
             recalls.append(float(await recall_metric.single_turn_ascore(sample)))
             if predicted:
                 precisions.append(float(await precision_metric.single_turn_ascore(sample)))
@@ -703,7 +722,7 @@ def ragas_metrics(charts: list[_Chart]) -> tuple[dict[str, Any], list[str]]:
 
 def _schema_errors(results: Sequence[dict[str, Any]]) -> tuple[int, list[str]]:
     """How many result lines break result.schema.json, and a note for the first few."""
-    count, notes = 0, []
+    count, notes = 0, list[str]()
     for index, result in enumerate(results):
         problem = _schema_problem("result", result)
         if problem is None:
@@ -718,7 +737,7 @@ def _schema_errors(results: Sequence[dict[str, Any]]) -> tuple[int, list[str]]:
 
 
 def build_charts(gold: Sequence[dict[str, Any]], results: Sequence[dict[str, Any]]) -> list[_Chart]:
-    """Validate gold and results (fatal failures raise InputError) and pair each gold chart with its result."""
+    """Validate gold and results (fatal failures raise InputError); pair each gold chart with its result."""
     _check_gold(gold)
     for index, result in enumerate(results):
         _check_result_codes(result, _where(results, index, "result"))
@@ -727,7 +746,7 @@ def build_charts(gold: Sequence[dict[str, Any]], results: Sequence[dict[str, Any
 
 
 def _coverage_notes(charts: list[_Chart]) -> list[str]:
-    notes = []
+    notes: list[str] = []
     missing = [c.chart_id for c in charts if not c.has_result]
     if missing:
         shown = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
@@ -735,7 +754,8 @@ def _coverage_notes(charts: list[_Chart]) -> list[str]:
         notes.append(f"{len(missing)} {have} no result line ({shown}): scored as no codes, routed to review")
     other = sum(c.result.other_system_codes for c in charts)
     if other:
-        notes.append(f"{other} result codes of another system (ICD-10-PCS, HCPCS, CPT) not scored: "
+        plural = "s" if other != 1 else ""
+        notes.append(f"{other} result code{plural} of another system (ICD-10-PCS, HCPCS, CPT) not scored: "
                      "gold holds ICD-10-CM codes only")
     if all(c.result.latency_ms is None for c in charts):
         notes.append("latency_ms: no result carries meta.latency_ms")

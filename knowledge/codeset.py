@@ -41,6 +41,7 @@ class CodeInfo:
     block: str
     parent: str | None
     inclusion_terms: tuple[str, ...] = ()
+    includes: tuple[str, ...] = ()
     excludes1: tuple[str, ...] = ()
     excludes2: tuple[str, ...] = ()
     code_first: tuple[str, ...] = ()
@@ -51,6 +52,11 @@ class CodeInfo:
     @property
     def category(self) -> str:
         return self.code[:3]
+
+    @property
+    def phrases(self) -> tuple[str, ...]:
+        """The code's own inclusion terms and "includes" notes: other names for exactly this code."""
+        return self.inclusion_terms + self.includes
 
     @property
     def needs_seventh(self) -> bool:
@@ -91,7 +97,7 @@ class CodeSet:
         return _info(code) if self.is_valid(code) else None
 
     def title(self, code: str) -> str:
-        return cm.get_description(code) if self.is_valid(code) else ""
+        return " ".join(cm.get_description(code).split()) if self.is_valid(code) else ""
 
     def ancestors(self, code: str) -> list[str]:
         """Category and subcategory ancestors, nearest first (blocks and chapters left out)."""
@@ -168,12 +174,13 @@ def _info(code: str) -> CodeInfo:
     parent = cm.get_parent(code) if not cm.is_category(code) else None
     return CodeInfo(
         code=code,
-        title=cm.get_description(code),
+        title=" ".join(cm.get_description(code).split()),
         billable=cm.is_leaf(code),
         chapter=str(ancestors[-1]),
         block=block,
         parent=parent,
         inclusion_terms=tuple(cm.get_inclusion_term(code)),
+        includes=tuple(cm.get_includes(code)),
         excludes1=tuple(cm.get_excludes1(code)),
         excludes2=tuple(cm.get_excludes2(code)),
         code_first=_split_note(cm.get_code_first(code)),

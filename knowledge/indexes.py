@@ -31,7 +31,7 @@ from knowledge.vector_store import (
     replace_collection,
 )
 
-BUILD_VERSION = "5"
+BUILD_VERSION = "6"
 MANIFEST = "manifest.json"
 
 
@@ -116,7 +116,7 @@ def _build_lexical(settings: Settings, key: str) -> int:
 def category_document(code: str) -> str:
     info = get_codeset().get(code)
     assert info is not None
-    return "; ".join([info.title, *info.inclusion_terms])
+    return "; ".join([info.title, *info.phrases])
 
 
 def _build_dense(settings: Settings, key: str) -> tuple[int, int]:

@@ -63,7 +63,7 @@ def code_document(codeset: CodeSet, code: str) -> tuple[str, list[str]]:
     for level in codeset.lineage(code):
         level_info = codeset.get(level)
         if level_info:
-            inclusion.extend(level_info.inclusion_terms)
+            inclusion.extend(level_info.phrases)
     return info.title, inclusion
 
 
@@ -85,7 +85,7 @@ class LexicalIndex:
         titles, corpus, title_terms, all_terms, specific, flags, nos = [], [], [], [], [], [], []
         for code in codes:
             title, inclusion = code_document(codeset, code)
-            own = list((codeset.get(code) or codeset.get(codeset.ancestors(code)[0])).inclusion_terms)  # type: ignore[union-attr]
+            own = list(codeset.get(code).phrases)  # type: ignore[union-attr]
             t_terms = terms(title)
             doc = t_terms + [t for text in inclusion for t in terms(text)]
             titles.append(title)

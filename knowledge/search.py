@@ -50,6 +50,7 @@ _CODE_QUERY = re.compile(r"^\s*[A-Za-z](?:[0-9][0-9A-Za-z]|[A-Za-z][0-9])\.?[0-9
 
 CANDIDATES = 600
 DENSE_CATEGORIES = 12
+DENSE_WEIGHT = 0.1
 
 
 @dataclass
@@ -222,8 +223,8 @@ class CodeSearch:
             penalty += 0.3
         bonus = 0.04 if flags & 2 else 0.0
         phrases = [n for n in self.index.nos[doc] if (n - {"!"}) <= query.asked]
-        if phrases:
-            bonus += 0.15 if any("!" in n for n in phrases) else 0.1
+        if phrases:  # the phrase is another name for exactly this code; NOS names are weaker
+            bonus += 0.15 if all("!" in n for n in phrases) else 0.2
         if query.numbers:
             for low, high in _RANGE.findall(title):
                 if any(float(low) <= n <= float(high) for n in query.numbers):
@@ -242,7 +243,7 @@ class CodeSearch:
             wanted = query.encounter or "initial"
             if encounter != wanted:
                 penalty += 0.5 if query.encounter else (0.08 if encounter == "subsequent" else 0.12)
-        bonus += 0.25 * max(0.0, dense.get(code[:3], 0.0) - 0.2)
+        bonus += DENSE_WEIGHT * max(0.0, dense.get(code[:3], 0.0) - 0.2)
         return coverage + 0.15 * bm25 - penalty + bonus
 
 
