@@ -148,6 +148,52 @@ def eval_lookup(path: Path, as_json: bool, misses: bool) -> None:
             click.echo(f"  {miss['phrase']!r}: want {miss['code']}, got {', '.join(miss['got'][:3])}")
 
 
+@eval_group.command("score", help="Score CodingResult lines against gold charts: DIR/report.json, "
+                    "report.md and plots.")
+@click.argument("gold", type=click.Path(path_type=Path))
+@click.argument("results", type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path), help="Report directory.")
+def eval_score(gold: Path, results: Path, out_dir: Path) -> None:
+    from evals.report import summary_table, write_report
+    from evals.scoring import score_files
+
+    report = score_files(gold, results)
+    paths = write_report(report, out_dir)
+    click.echo(summary_table(report))
+    click.echo(f"wrote {', '.join(p.name for p in paths)} to {out_dir}")
+
+
+@eval_group.command("compare", help="Compare a candidate report with a baseline; exit 1 when the "
+                    "candidate regresses past the gate (the promotion gate).")
+@click.argument("base", type=click.Path(path_type=Path))
+@click.argument("cand", type=click.Path(path_type=Path))
+@click.option("--gate", "gate_path", type=click.Path(path_type=Path), help="Gate JSON (default gate if omitted).")
+def eval_compare(base: Path, cand: Path, gate_path: Path | None) -> int:
+    from evals.gate import compare, format_comparison, load_gate, load_report
+
+    gate = load_gate(gate_path) if gate_path else None
+    rows, failures = compare(load_report(base), load_report(cand), gate)
+    click.echo(format_comparison(rows, failures))
+    return 1 if failures else 0
+
+
+@eval_group.command("calibrate", help="Per specialty, the lowest confidence threshold at which "
+                    "auto-accepted codes reach the target precision; written as a policy file.")
+@click.argument("gold", type=click.Path(path_type=Path))
+@click.argument("results", type=click.Path(path_type=Path))
+@click.option("--out", "out_path", required=True, type=click.Path(path_type=Path))
+@click.option("--target", default=0.95, show_default=True, type=click.FloatRange(0.0, 1.0))
+def eval_calibrate(gold: Path, results: Path, out_path: Path, target: float) -> None:
+    from evals.calibrate import calibrate, write_policy
+    from evals.scoring import load_gold, load_results
+
+    policy = calibrate(load_gold(gold), load_results(results), target_precision=target)
+    write_policy(policy, out_path)
+    for specialty, row in sorted(policy["specialties"].items()):
+        click.echo(f"{specialty:<24} threshold {row['threshold']}  ({row['codes']} codes)")
+    click.echo(f"wrote {out_path}")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: maps every error to one stderr line and exit status 2."""
     try:
