@@ -19,6 +19,7 @@ demo: $(STAMP)
 	$(BIN)/chartproof lookup "DM2 w/ CKD stage 3b" "HTN" "acute on chronic HFrEF" "L distal radius fx, initial" "h/o colon ca"
 
 test: $(STAMP)
+	$(BIN)/ruff check agents api evals knowledge tests benchmarks
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
 lint: $(STAMP)

@@ -148,8 +148,9 @@ def eval_lookup(path: Path, as_json: bool, misses: bool) -> None:
             click.echo(f"  {miss['phrase']!r}: want {miss['code']}, got {', '.join(miss['got'][:3])}")
 
 
-@eval_group.command("score", help="Score CodingResult lines against gold charts: DIR/report.json, "
-                    "report.md and plots.")
+@eval_group.command(
+    "score", help="Score CodingResult lines against gold charts: DIR/report.json, report.md and plots."
+)
 @click.argument("gold", type=click.Path(path_type=Path))
 @click.argument("results", type=click.Path(path_type=Path))
 @click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path), help="Report directory.")
@@ -163,11 +164,16 @@ def eval_score(gold: Path, results: Path, out_dir: Path) -> None:
     click.echo(f"wrote {', '.join(p.name for p in paths)} to {out_dir}")
 
 
-@eval_group.command("compare", help="Compare a candidate report with a baseline; exit 1 when the "
-                    "candidate regresses past the gate (the promotion gate).")
+@eval_group.command(
+    "compare",
+    help="Compare a candidate report with a baseline; exit 1 when the "
+    "candidate regresses past the gate (the promotion gate).",
+)
 @click.argument("base", type=click.Path(path_type=Path))
 @click.argument("cand", type=click.Path(path_type=Path))
-@click.option("--gate", "gate_path", type=click.Path(path_type=Path), help="Gate JSON (default gate if omitted).")
+@click.option(
+    "--gate", "gate_path", type=click.Path(path_type=Path), help="Gate JSON (default gate if omitted)."
+)
 def eval_compare(base: Path, cand: Path, gate_path: Path | None) -> int:
     from evals.gate import compare, format_comparison, load_gate, load_report
 
@@ -177,8 +183,11 @@ def eval_compare(base: Path, cand: Path, gate_path: Path | None) -> int:
     return 1 if failures else 0
 
 
-@eval_group.command("calibrate", help="Per specialty, the lowest confidence threshold at which "
-                    "auto-accepted codes reach the target precision; written as a policy file.")
+@eval_group.command(
+    "calibrate",
+    help="Per specialty, the lowest confidence threshold at which "
+    "auto-accepted codes reach the target precision; written as a policy file.",
+)
 @click.argument("gold", type=click.Path(path_type=Path))
 @click.argument("results", type=click.Path(path_type=Path))
 @click.option("--out", "out_path", required=True, type=click.Path(path_type=Path))

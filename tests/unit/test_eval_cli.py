@@ -10,8 +10,13 @@ EXAMPLES = ROOT / "tests" / "data" / "examples"
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "api.cli", "eval", *args], capture_output=True, text=True,
-                          cwd=ROOT, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "api.cli", "eval", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
 
 
 def fixture(tmp_path: Path) -> tuple[Path, Path]:
@@ -66,7 +71,9 @@ def test_bad_input_names_the_line(tmp_path: Path) -> None:
     proc = cli("score", str(broken), str(results), "--out", str(tmp_path / "o"))
     assert proc.returncode == 2 and "line 2" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
     stranger = tmp_path / "stranger.jsonl"
-    stranger.write_text(json.dumps({**json.loads(results.read_text().splitlines()[1]), "chart_id": "nope"}) + "\n")
+    stranger.write_text(
+        json.dumps({**json.loads(results.read_text().splitlines()[1]), "chart_id": "nope"}) + "\n"
+    )
     proc = cli("score", str(gold), str(stranger), "--out", str(tmp_path / "o"))
     assert proc.returncode == 2 and "nope" in proc.stderr
     assert cli("compare", str(tmp_path / "missing.json"), str(tmp_path / "missing.json")).returncode == 2
