@@ -6,6 +6,7 @@ import re
 from functools import cache
 
 from knowledge.codeset import get_codeset
+from knowledge.rules.mce import mce_edits
 
 _CODE = r"[A-Z](?:[0-9][0-9A-Z]|[A-Z][0-9])(?:\.[0-9A-Z]{1,4})?"
 _RANGE = re.compile(rf"\b({_CODE})\s*-\s*({_CODE})\b")
@@ -41,8 +42,13 @@ def lineage_notes(code: str, kind: str) -> tuple[tuple[str, str], ...]:
 
 @cache
 def is_manifestation(code: str) -> bool:
-    """A manifestation code: its title (or an ancestor's) says "in diseases classified elsewhere"."""
+    """A manifestation code, which may never be principal or first-listed: for a billable code the
+    MCE's manifestation list decides (it knows, e.g., that Charcot's joint M14.6- may be principal and
+    that E08.- needs its underlying condition first); for a header, its title or an ancestor's says
+    "in (other) diseases classified elsewhere"."""
     codeset = get_codeset()
+    if codeset.is_billable(code):
+        return "MANIFESTATION_AS_PDX" in mce_edits(code, 50, "U")
     return any(
         "classified elsewhere" in codeset.title(level).lower() and " in " in codeset.title(level).lower()
         for level in codeset.lineage(code)

