@@ -45,7 +45,7 @@ def test_rebuilt_when_the_corpus_changes(
     tmp_path: Path, built_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = Settings(data_dir=tmp_path)
-    # Seed a copy of the shared lexical index so only the key decides what is rebuilt.
+    # The dense build is stubbed: only the key decides what is rebuilt.
     monkeypatch.setattr(indexes, "_build_dense", lambda s, key: (0, 0))
     first = indexes.build_indexes(settings)
     assert first.built

@@ -418,9 +418,9 @@ def test_the_real_gold_files_load() -> None:
 
 
 def test_spec_example_scores(tmp_path: Path) -> None:
-    example = json.loads((ROOT.parent / "shared" / "spec" / "examples" / "result-example.json").read_text())
+    example = json.loads((ROOT / "tests" / "data" / "examples" / "result-example.json").read_text())
     results = write_jsonl(tmp_path / "results.jsonl", [example])
-    report = score_files(ROOT.parent / "shared" / "spec" / "examples" / "gold-example.jsonl", results,
+    report = score_files(ROOT / "tests" / "data" / "examples" / "gold-example.jsonl", results,
                          with_ragas=False)
     assert report["per_specialty"]["emergency_medicine"]["f1"] == 1.0
     assert report["evidence_spans_not_verbatim"] == 0
