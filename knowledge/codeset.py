@@ -50,17 +50,9 @@ class CodeInfo:
     seventh: SeventhCharacterRule | None = field(default=None)
 
     @property
-    def category(self) -> str:
-        return self.code[:3]
-
-    @property
     def phrases(self) -> tuple[str, ...]:
         """The code's own inclusion terms and "includes" notes: other names for exactly this code."""
         return self.inclusion_terms + self.includes
-
-    @property
-    def needs_seventh(self) -> bool:
-        return self.seventh is not None
 
 
 def normalize_code(raw: str) -> str:

@@ -31,7 +31,7 @@ from knowledge.vector_store import (
     replace_collection,
 )
 
-BUILD_VERSION = "6"
+BUILD_VERSION = "7"
 MANIFEST = "manifest.json"
 
 

@@ -6,7 +6,9 @@ Saved under the index directory; the per-code title terms the reranker reads are
 from __future__ import annotations
 
 import json
+import math
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,6 +69,12 @@ def code_document(codeset: CodeSet, code: str) -> tuple[str, list[str]]:
     return info.title, inclusion
 
 
+def inverse_frequency(documents: list[frozenset[str]]) -> dict[str, float]:
+    """log(1 + N / document frequency) per term: how much a term narrows the code set."""
+    counts: Counter[str] = Counter(t for doc in documents for t in doc)
+    return {t: math.log(1 + len(documents) / n) for t, n in counts.items()}
+
+
 @dataclass
 class LexicalIndex:
     codes: list[str]
@@ -78,6 +86,7 @@ class LexicalIndex:
     nos: list[list[frozenset[str]]]
     bm25: bm25s.BM25
     vocab: frozenset[str]
+    idf: dict[str, float]
 
     @classmethod
     def build(cls, codeset: CodeSet) -> LexicalIndex:
@@ -98,7 +107,18 @@ class LexicalIndex:
         bm25 = bm25s.BM25(k1=1.2, b=0.5)
         bm25.index(corpus, show_progress=False)
         vocab = frozenset(t for doc in corpus for t in doc)
-        return cls(codes, titles, title_terms, all_terms, specific, flags, nos, bm25, vocab)
+        return cls(
+            codes,
+            titles,
+            title_terms,
+            all_terms,
+            specific,
+            flags,
+            nos,
+            bm25,
+            vocab,
+            inverse_frequency(all_terms),
+        )
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
@@ -111,6 +131,7 @@ class LexicalIndex:
             "specific": [sorted(s) for s in self.specific],
             "flags": self.flags,
             "nos": [[sorted(n) for n in group] for group in self.nos],
+            "idf": self.idf,
         }
         (directory / _DOCS_FILE).write_text(json.dumps(docs), encoding="utf-8")
 
@@ -124,7 +145,16 @@ class LexicalIndex:
         specific = [frozenset(s) for s in docs["specific"]]
         nos = [[frozenset(n) for n in group] for group in docs["nos"]]
         return cls(
-            docs["codes"], docs["titles"], title_terms, all_terms, specific, docs["flags"], nos, bm25, vocab
+            docs["codes"],
+            docs["titles"],
+            title_terms,
+            all_terms,
+            specific,
+            docs["flags"],
+            nos,
+            bm25,
+            vocab,
+            docs["idf"],
         )
 
     def search(self, query_terms: list[str], k: int) -> list[tuple[int, float]]:

@@ -12,9 +12,7 @@
 
 from __future__ import annotations
 
-import math
 import re
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,6 +68,7 @@ class Query:
     encounter: str | None = None
     asked: frozenset[str] = frozenset()
     numbers: tuple[float, ...] = ()
+    total_weight: float = 1.0
 
 
 def analyse(text: str, lexicon: Lexicon, idf: dict[str, float]) -> Query:
@@ -103,7 +102,8 @@ def analyse(text: str, lexicon: Lexicon, idf: dict[str, float]) -> Query:
         encounter = "subsequent"
     asked = frozenset(t for c in concepts for alt in c.alternatives for t in alt) | frozenset(search_terms)
     numbers = tuple(float(n) for n in _NUMBER.findall(fold(text)))
-    return Query(text, concepts, search_terms, sides, encounter, asked, numbers)
+    total_weight = sum(c.weight for c in concepts) or 1.0
+    return Query(text, concepts, search_terms, sides, encounter, asked, numbers, total_weight)
 
 
 def _alternatives(expansion: str) -> list[str]:
@@ -139,9 +139,7 @@ class CodeSearch:
         self.lexicon = get_lexicon()
         self.index = LexicalIndex.load(lexical_dir(settings))
         self.positions = self.index.position()
-        counts: Counter[str] = Counter(t for doc in self.index.all_terms for t in doc)
-        total = len(self.index.codes)
-        self.idf = {t: math.log(1 + total / n) for t, n in counts.items()}
+        self.idf = self.index.idf
         self.categories = client(settings).get_collection(CODE_CATEGORIES) if use_dense else None
 
     # -- public -------------------------------------------------------------------------------------
@@ -198,7 +196,6 @@ class CodeSearch:
         code = self.index.codes[doc]
         have = self.index.all_terms[doc]
         in_title = self.index.title_terms[doc]
-        total_weight = sum(c.weight for c in query.concepts) or 1.0
         coverage = 0.0
         for concept in query.concepts:
             best = 0.0
@@ -208,7 +205,7 @@ class CodeSearch:
                     hit += 0.1
                 best = max(best, hit)
             coverage += concept.weight * min(best, 1.0)
-        coverage /= total_weight
+        coverage /= query.total_weight
         seventh = len(code) == 8
         extras = [
             t
