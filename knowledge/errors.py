@@ -39,3 +39,10 @@ class NotFoundError(ChartproofError):
     """A code, audit record or thread that does not exist."""
 
     status = 404
+
+
+class StorageError(ChartproofError):
+    """The audit, review or chat-state store cannot be reached or written (database down, directory
+    not writable)."""
+
+    status = 503

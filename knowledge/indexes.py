@@ -31,7 +31,7 @@ from knowledge.vector_store import (
     replace_collection,
 )
 
-BUILD_VERSION = "7"
+BUILD_VERSION = "8"
 MANIFEST = "manifest.json"
 
 

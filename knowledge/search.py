@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -155,19 +156,32 @@ class CodeSearch:
         return LookupResult(query=phrase, results=ranked)
 
     def rank(self, phrase: str, k: int) -> list[LookupHit]:
+        return [hit for hit, _ in self.rank_scored(phrase, k)]
+
+    def rank_scored(
+        self, phrase: str, k: int, within: Callable[[str], bool] | None = None, dense: bool = True
+    ) -> list[tuple[LookupHit, float]]:
+        """Ranked hits with their coverage: the share (0-1) of the phrase's concepts the code says.
+
+        `within` keeps only codes it accepts (e.g. the family-history block); `dense=False` skips
+        the embedding query (faster; the coding engine calls this for many short fragments).
+        """
         query = analyse(phrase, self.lexicon, self.idf)
         candidates = self.index.search(query.search_terms, CANDIDATES)
         if not candidates:
             return []
         top_bm25 = candidates[0][1]
-        dense = self._dense(phrase)
-        scored: list[tuple[float, int]] = []
+        similar = self._dense(phrase) if dense else {}
+        scored: list[tuple[float, float, int]] = []
         for doc, bm25 in candidates:
-            scored.append((self._score(query, doc, bm25 / top_bm25, dense), doc))
-        scored.sort(key=lambda item: (-item[0], self.index.codes[item[1]]))
+            if within is not None and not within(self.index.codes[doc]):
+                continue
+            score, coverage = self._score(query, doc, bm25 / top_bm25, similar)
+            scored.append((score, coverage, doc))
+        scored.sort(key=lambda item: (-item[0], self.index.codes[item[2]]))
         return [
-            LookupHit(code=self.index.codes[d], description=self.index.titles[d], score=round(s, 4))
-            for s, d in scored[:k]
+            (LookupHit(code=self.index.codes[d], description=self.index.titles[d], score=round(s, 4)), c)
+            for s, c, d in scored[:k]
         ]
 
     # -- internals ------------------------------------------------------------------------------------
@@ -191,7 +205,7 @@ class CodeSearch:
         result = self.categories.query(query_texts=[self.lexicon.expand(phrase)], n_results=DENSE_CATEGORIES)
         return {cid: 1.0 - dist for cid, dist in zip(result["ids"][0], result["distances"][0], strict=True)}
 
-    def _score(self, query: Query, doc: int, bm25: float, dense: dict[str, float]) -> float:
+    def _score(self, query: Query, doc: int, bm25: float, dense: dict[str, float]) -> tuple[float, float]:
         title = self.index.titles[doc]
         code = self.index.codes[doc]
         have = self.index.all_terms[doc]
@@ -241,7 +255,7 @@ class CodeSearch:
             if encounter != wanted:
                 penalty += 0.5 if query.encounter else (0.08 if encounter == "subsequent" else 0.12)
         bonus += DENSE_WEIGHT * max(0.0, dense.get(code[:3], 0.0) - 0.2)
-        return coverage + 0.15 * bm25 - penalty + bonus
+        return coverage + 0.15 * bm25 - penalty + bonus, min(coverage, 1.0)
 
 
 _SEARCHES: dict[tuple[Path, str | None], CodeSearch] = {}

@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     llm_base_url: str | None = None
     llm_model: str | None = None
     llm_api_key: SecretStr | None = None
+    llm_timeout: float = Field(default=30.0, gt=0, description="Seconds to wait for one LLM answer.")
+    llm_max_retries: int = Field(default=2, ge=0, le=5, description="Extra tries after invalid output.")
+    llm_token_budget: int = Field(default=6000, ge=256, description="Max prompt tokens sent to the LLM.")
     api_keys: str | None = Field(default=None, description="Comma-separated name:key or key list.")
     embedding_threads: int = Field(default=2, ge=1, le=64)
 

@@ -32,7 +32,12 @@ def words(text: str) -> list[str]:
 
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
-    return word if word.isdigit() or len(word) <= 3 else _STEMMER.stem(word)
+    if word.isdigit() or len(word) <= 3:
+        return word
+    if word.endswith("itis") and len(word) > 6:
+        # Inflammation is its own concept: "esophagitis" must not stem to "esophageal"'s stem.
+        return _STEMMER.stem(word[:-4]) + "itis"
+    return _STEMMER.stem(word)
 
 
 def terms(text: str) -> list[str]:

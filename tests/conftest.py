@@ -13,6 +13,7 @@ import pytest
 from filelock import FileLock
 
 from knowledge.settings import Settings, get_settings
+from tests.fakes.openai_server import FakeOpenAIServer
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(
@@ -41,3 +42,11 @@ def cli_env(built_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> dict[s
     env = dict(os.environ)
     yield env
     get_settings.cache_clear()
+
+
+@pytest.fixture()
+def openai_server() -> Iterator[FakeOpenAIServer]:
+    """A scripted OpenAI-compatible server on 127.0.0.1 (free port): `.enqueue()` the turns, read
+    `.requests` afterwards. Point Settings(llm_base_url=openai_server.base_url) at it."""
+    with FakeOpenAIServer() as server:
+        yield server

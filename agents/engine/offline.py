@@ -1,0 +1,383 @@
+"""The offline engine: statements of the note -> codes, deterministic, no network.
+
+1. Each affirmed statement of a diagnosis section (assessment, impression, diagnoses; the whole note
+   when it has none) is looked up in the hybrid code index; a statement whose parts name separate
+   conditions is coded part by part. Elsewhere (history, HPI, course) only chronic conditions that
+   are coded whenever present are taken.
+2. Family-history statements look up Z80-Z84, history-of statements Z85-Z87 / Z9x status codes.
+3. Uncertain diagnoses are coded as established for inpatients (II.H, III.C) and left out for
+   outpatient and emergency visits, whose symptoms are coded instead (IV.H).
+4. Supplements: long-term drugs (Z79), tobacco, BMI with a weight diagnosis, weeks of gestation.
+5. Repairs after the rule tool (combination codes, integral symptoms, duplicates) live in repairs.py.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from agents.engine import supplements
+from agents.engine.diabetes import with_documented_type
+from agents.engine.matcher import ACCEPT, Match, Matcher, clinical_words
+from agents.state import Mention, Proposal, Proposals, Quote, Section
+from knowledge.codeset import get_codeset
+from knowledge.guidelines import rules_for_code
+from knowledge.schema import Chart
+from knowledge.search import CodeSearch
+
+ENGINE = "offline"
+DIAGNOSIS_SECTIONS = frozenset({"assessment"})
+NO_ASSESSMENT_SECTIONS = frozenset({"assessment", "course", "hpi", "other", "exam", "plan", "pmh"})
+SKIP_SECTIONS = frozenset({"allergies", "ros", "meds", "results", "psh"})
+_LAB_VALUE = re.compile(
+    r"^[A-Za-z][A-Za-z0-9/ -]{0,12}\s*[:=]?\s*[<>]?\s*\d+(?:\.\d+)?\s*(?:%|mg/dl|mmol/l)?\s*$", re.IGNORECASE
+)
+_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'/+-]*")
+FAMILY = "Z80-Z84"
+HISTORY = "Z85-Z87,Z89-Z99"
+
+
+@lru_cache(maxsize=1)
+def _family_table() -> tuple[tuple[str, str], ...]:
+    text = resources.files("agents.data").joinpath("family_history.tsv").read_text(encoding="utf-8")
+    return tuple(
+        (r["condition"], r["family_code"]) for r in csv.DictReader(text.splitlines(), delimiter="\t")
+    )
+
+
+def family_code(condition: str) -> str | None:
+    """The Z80-Z84 family-history code for a condition code (first matching row wins)."""
+    codeset = get_codeset()
+    if condition.startswith(("Z80", "Z81", "Z82", "Z83", "Z84")):
+        return condition
+    return next((z for spec, z in _family_table() if codeset.in_range(condition, spec)), None)
+
+
+@lru_cache(maxsize=1)
+def chronic_patterns() -> tuple[str, ...]:
+    text = resources.files("agents.data").joinpath("chronic_conditions.tsv").read_text(encoding="utf-8")
+    return tuple(row["pattern"] for row in csv.DictReader(text.splitlines(), delimiter="\t"))
+
+
+@dataclass
+class _Pick:
+    match: Match
+    mention: Mention
+    span: tuple[int, int]
+    why: str
+    refs: tuple[str, ...]
+
+
+_PREGNANCY = re.compile(
+    r"pregnan|gestation|\bG\d+\s*P\d|\bIUP\b|trimester|postpartum|\blabor\b|deliver|"
+    r"prenatal|antepartum|\d+\s*w(?:ee)?ks?\s*\d*\s*d?\b.*gestation|\b\d{1,2}w\d?d?\b|\bEDD\b|"
+    r"\bLMP\b|\bOB\b",
+    re.IGNORECASE,
+)
+_NEWBORN = re.compile(
+    r"newborn|neonat|\bNICU\b|born at|birth weight|\bday of life\b|\bDOL\b|infant", re.IGNORECASE
+)
+_DRUG_EVENT = re.compile(
+    r"overdos|poison|toxic|adverse|underdos|ingest|side effect|induced|reaction to|"
+    r"took (?:extra|too)|intentional|accidental|missed doses|ran out|not taking|"
+    r"non-?adheren|noncomplian|skipp",
+    re.IGNORECASE,
+)
+_CANCER = re.compile(
+    r"cancer|carcinoma|malignan|neoplasm|tumou?r|lymphoma|leukemia|melanoma|metasta|sarcoma|"
+    r"myeloma|\bCA\b|adenocarcinoma|\bmets?\b|glioma|blastoma|\bCLL\b|\bAML\b|\bCML\b|"
+    r"\bALL\b|\bDLBCL\b|\bNHL\b|\bIDC\b|\bDCIS\b|\bSCC\b|\bBCC\b|\bNSCLC\b|\bSCLC\b|"
+    r"\bHCC\b|\bRCC\b|hodgkin|seminoma|mesothelioma",
+    re.IGNORECASE,
+)
+_INJURY = re.compile(
+    r"fractur|\bfx\b|sprain|strain|lacerat|contusion|injur|dislocat|tear|wound|burn|abrasion|"
+    r"bite|trauma|fall|fell|crush|puncture|avulsion|concussion|hematoma|bruis|foreign body|"
+    r"amputat|subluxation|whiplash|\bMVC\b|\bMVA\b|struck|hit|twist|rolled|sequela",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class ChartFacts:
+    pregnant: bool
+    newborn: bool
+
+    @classmethod
+    def of(cls, chart: Chart) -> ChartFacts:
+        text = chart.text
+        female = chart.patient.sex != "M"
+        age = chart.patient.age
+        pregnant = female and (age is None or 10 <= age <= 60) and bool(_PREGNANCY.search(text))
+        newborn = (age is not None and age < 1) or (age is None and bool(_NEWBORN.search(text)))
+        return cls(pregnant=pregnant, newborn=newborn)
+
+
+def plausible(code: str, mention: Mention, text: str, facts: ChartFacts) -> bool:
+    """Chapter sanity: codes that need a context the chart does not give are not taken from a lookup."""
+    line_start = text.rfind("\n", 0, mention.start) + 1
+    line_end = text.find("\n", mention.end)
+    line = text[line_start : line_end if line_end >= 0 else len(text)]
+    first = code[0]
+    if first in "VWXY":
+        return False  # external causes are not reported by the offline engine
+    if first == "P":
+        return facts.newborn
+    if code.startswith("Z38"):
+        return facts.newborn
+    if first == "O" or code.startswith(("Z3A", "Z34", "Z37", "Z39")):
+        return facts.pregnant
+    if first == "C" or code.startswith("D0"):
+        return bool(_CANCER.search(mention.text))
+    if first == "T" and "T07" <= code[:3] <= "T88" and "T36" <= code[:3] <= "T65":
+        return bool(_DRUG_EVENT.search(line))
+    if first == "S" or (first == "T" and code[:3] < "T36"):
+        return bool(_INJURY.search(line))
+    return True
+
+
+class OfflineEngine:
+    name = ENGINE
+
+    def __init__(self, search: CodeSearch) -> None:
+        self.matcher = Matcher(search)
+        self.codeset = get_codeset()
+        self.chart_facts = ChartFacts(pregnant=False, newborn=False)
+
+    def propose(self, chart: Chart, sections: list[Section], mentions: list[Mention]) -> Proposals:
+        text = chart.text
+        has_dx = any(s.name in DIAGNOSIS_SECTIONS and text[s.start : s.end].strip() for s in sections)
+        coding_sections = DIAGNOSIS_SECTIONS if has_dx else NO_ASSESSMENT_SECTIONS
+        inpatient = chart.setting == "inpatient"
+        self.chart_facts = ChartFacts.of(chart)
+        picks: list[_Pick] = []
+        for mention in mentions:
+            picks.extend(self._code(mention, text, coding_sections, inpatient))
+        proposals = _merge(picks)
+        codes = {p.code for p in proposals}
+        facts = [
+            *supplements.medications(text, sections, codes),
+            *supplements.tobacco(text, sections),
+            *supplements.bmi(text, codes, chart.patient.age),
+            *supplements.gestation(text, codes),
+        ]
+        for fact in facts:
+            if fact.code in codes or (fact.code == "Z87.891" and any(c[:3] == "F17" for c in codes)):
+                continue
+            codes.add(fact.code)
+            proposals.append(
+                Proposal(
+                    code=fact.code,
+                    quotes=[Quote(text=text[fact.start : fact.end], start=fact.start)],
+                    rationale=fact.rationale,
+                    guideline_refs=[fact.guideline],
+                    match=0.8,
+                    source="supplement",
+                    rank=10_000 + fact.start,
+                )
+            )
+        proposals = _without_unspecified_siblings(proposals, self.codeset)
+        _mark_principal(proposals, mentions, sections)
+        return Proposals(proposals=proposals, engine=ENGINE)
+
+    # -- one mention --------------------------------------------------------------------------------
+    def _code(self, mention: Mention, text: str, coding: frozenset[str], inpatient: bool) -> list[_Pick]:
+        if mention.section in SKIP_SECTIONS or mention.assertion in ("negated", "hypothetical"):
+            return []
+        if mention.section == "fh" or mention.assertion == "family":
+            return self._family(mention, text)
+        if mention.assertion == "historical":
+            if not clinical_words(mention.text):
+                return []
+            match = self.matcher.best(
+                f"personal history of {' '.join(clinical_words(mention.text))}", HISTORY
+            )
+            if match and match.coverage >= ACCEPT:
+                return [_Pick(match, mention, (mention.start, mention.end), "history", ("I.C.21.c.4",))]
+            return []
+        if mention.assertion == "uncertain" and not (inpatient and mention.section in coding):
+            return []
+        in_dx = mention.section in coding
+        picks = []
+        for match, span in self._readings(mention, text):
+            if not in_dx and not self._chronic(match.code):
+                continue
+            if not mention.first and (match.score < 1.1 or match.features()["margin"] < 0.03):
+                continue
+            if not plausible(match.code, mention, text, self.chart_facts):
+                continue
+            typed = with_documented_type(match.code, mention.text, text)
+            if typed != match.code:
+                match = Match(
+                    typed,
+                    self.codeset.title(typed),
+                    match.score,
+                    match.coverage,
+                    match.phrase,
+                    match.alternatives,
+                )
+            why = (
+                "uncertain, coded as established (inpatient)"
+                if mention.assertion == "uncertain"
+                else "stated"
+            )
+            refs = ("II.H", "III.C") if mention.assertion == "uncertain" else ()
+            picks.append(_Pick(match, mention, span, why, refs))
+        return picks
+
+    def _family(self, mention: Mention, text: str) -> list[_Pick]:
+        """Family history: the relative's condition is looked up, then mapped to its Z80-Z84 code."""
+        spans = [(p.start, p.end) for p in mention.parts] or [(mention.start, mention.end)]
+        picks = []
+        for start, end in spans:
+            cleaned = " ".join(clinical_words(text[start:end]))
+            if not cleaned:
+                continue
+            condition = self.matcher.best(cleaned)
+            code = family_code(condition.code) if condition is not None else None
+            if code is not None and condition is not None:
+                match = Match(
+                    code,
+                    self.codeset.title(code),
+                    condition.score,
+                    condition.coverage,
+                    text[start:end],
+                    condition.alternatives,
+                )
+            else:
+                match = self.matcher.best(f"family history of {cleaned}", FAMILY)
+                if match is None or not _condition_covered(match):
+                    continue
+            picks.append(_Pick(match, mention, (start, end), "family history", ("I.C.21.c.4",)))
+        return picks
+
+    def _readings(self, mention: Mention, text: str) -> list[tuple[Match, tuple[int, int]]]:
+        """The statement as one condition, or its parts as several, whichever the code set fits better;
+        failing both, the longest run of its words that names a condition (modifiers such as
+        "new-onset" or "exertional" that the classification does not index are left out)."""
+        if _LAB_VALUE.match(mention.text):
+            return []
+        whole = self.matcher.top(mention.text)
+        whole_ok = whole is not None and whole.coverage >= ACCEPT
+        parts = [(self.matcher.best(text[p.start : p.end]), (p.start, p.end)) for p in mention.parts]
+        good_parts = [(m, span) for m, span in parts if m is not None]
+        if whole_ok and whole is not None and (len(good_parts) < 2 or whole.coverage >= 0.85):
+            return [(whole, (mention.start, mention.end))]
+        if good_parts:
+            return good_parts
+        window = self._window(mention, text) if mention.first else None
+        return [window] if window else []
+
+    def _window(self, mention: Mention, text: str) -> tuple[Match, tuple[int, int]] | None:
+        tokens = [(m.start(), m.end()) for m in _WORD.finditer(text, mention.start, mention.end)]
+        n = len(tokens)
+        if n < 2 or n > 12:
+            return None
+        wanted = len(clinical_words(mention.text))
+        for size in range(n - 1, max(0, n - 4), -1):
+            best: tuple[Match, tuple[int, int]] | None = None
+            for i in range(0, n - size + 1):
+                start, end = tokens[i][0], tokens[i + size - 1][1]
+                phrase = text[start:end]
+                kept = len(clinical_words(phrase))
+                if kept < 1 or kept * 2 < wanted:
+                    continue
+                match = self.matcher.best(phrase)
+                if match is None or match.coverage < 0.9 or (kept < 2 and match.score < 1.25):
+                    continue
+                if best is None or match.score > best[0].score:
+                    best = (match, (start, end))
+            if best is not None:
+                return best
+        return None
+
+    def _chronic(self, code: str) -> bool:
+        return any(self.codeset.in_range(code, p) for p in chronic_patterns())
+
+
+def _without_unspecified_siblings(proposals: list[Proposal], codeset: object) -> list[Proposal]:
+    """An "unspecified" code beside a specified code of the same subcategory says nothing more
+    (HFrEF -> I50.20 beside acute on chronic systolic I50.23): keep the specified one (I.B.12)."""
+    from knowledge.codeset import CodeSet
+
+    assert isinstance(codeset, CodeSet)
+    out = []
+    for p in proposals:
+        title = codeset.title(p.code).lower() if codeset.is_valid(p.code) else ""
+        vague = "unspecified" in title or "without complications" in title
+        stem = p.code[:5] if len(p.code) > 5 else p.code[:4]
+        sibling = next(
+            (
+                q
+                for q in proposals
+                if q is not p
+                and q.code.startswith(stem)
+                and q.code != p.code
+                and "unspecified" not in codeset.title(q.code).lower()
+            ),
+            None,
+        )
+        if vague and sibling is not None:
+            sibling.quotes.extend(p.quotes)
+            continue
+        out.append(p)
+    return out
+
+
+def _condition_covered(match: Match) -> bool:
+    # "family history of X" always covers its own three words: ask for more than that.
+    return match.coverage >= 0.85
+
+
+def _merge(picks: list[_Pick]) -> list[Proposal]:
+    by_code: dict[str, Proposal] = {}
+    for pick in picks:
+        code = pick.match.code
+        quote = Quote(
+            text=pick.mention.text if pick.span == (pick.mention.start, pick.mention.end) else "",
+            start=pick.span[0],
+        )
+        proposal = by_code.get(code)
+        if proposal is None:
+            refs = list(pick.refs) + [r.id for r in rules_for_code(code)[:2] if r.id not in pick.refs]
+            proposal = Proposal(
+                code=code,
+                rationale=f"'{pick.match.phrase}' indexes to {code} {pick.match.description} ({pick.why}).",
+                guideline_refs=refs,
+                match=round(pick.match.quality, 3),
+                assertion=pick.mention.assertion,
+                source="lookup",
+                rank=_rank(pick.mention),
+                features=pick.match.features(),
+            )
+            by_code[code] = proposal
+        proposal.quotes.append(quote.model_copy(update={"text": quote.text or pick.match.phrase}))
+        proposal.match = max(proposal.match, round(pick.match.quality, 3))
+        proposal.rank = min(proposal.rank, _rank(pick.mention))
+    return list(by_code.values())
+
+
+def _rank(mention: Mention) -> int:
+    """Reporting order before sequencing rules: diagnosis sections first, in the order written."""
+    section_weight = 0 if mention.section == "assessment" else 5_000
+    return section_weight + mention.start
+
+
+def _mark_principal(proposals: list[Proposal], mentions: list[Mention], sections: list[Section]) -> None:
+    if not proposals:
+        return
+    principal_titles = [s for s in sections if "principal" in s.title.lower() or "primary" in s.title.lower()]
+    ordered = sorted(proposals, key=lambda p: p.rank)
+    if principal_titles:
+        first = principal_titles[0]
+        inside = [p for p in ordered if any(first.start <= (q.start or -1) < first.end for q in p.quotes)]
+        if inside:
+            ordered.remove(inside[0])
+            ordered.insert(0, inside[0])
+    ordered[0].principal = True
+    for i, proposal in enumerate(ordered):
+        proposal.rank = i
+    proposals.sort(key=lambda p: p.rank)

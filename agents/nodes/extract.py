@@ -1,0 +1,61 @@
+"""extract: clinical statements with their assertion (medspaCy ConText), candidate codes for each
+affirmed one from the hybrid index, and the guideline rules that govern the top candidates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from agents.assertion import assert_spans
+from agents.context import RunContext
+from agents.engine.statements import statements
+from agents.services import get_services
+from agents.state import Candidate, CodingState, Mention, Span
+from knowledge.guidelines import rules_for_code
+
+
+def extract(state: CodingState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    chart = state["chart"]
+    found = statements(chart.text, state["sections"])
+    labels = assert_spans(chart.text, [Span(start=s.start, end=s.end) for s in found])
+    titles = {s.start: s.title for s in state["sections"]}
+    mentions = [
+        Mention(
+            start=s.start,
+            end=s.end,
+            text=s.text,
+            assertion=label,
+            section=s.section,
+            section_title=_title_at(titles, s.start),
+            line=s.line,
+            item=s.item,
+            first=s.first,
+            parts=[Span(start=a, end=b) for a, b in s.parts],
+        )
+        for s, label in zip(found, labels, strict=True)
+    ]
+    services = get_services(runtime.context.settings if runtime.context else None)
+    k = runtime.context.top_k if runtime.context else 5
+    candidates: dict[int, list[Candidate]] = {}
+    refs: dict[int, list[str]] = {}
+    for i, mention in enumerate(mentions):
+        if mention.assertion in ("negated", "hypothetical"):
+            continue
+        match = services.offline.matcher.top(mention.text)
+        if match is None:
+            continue
+        ranked = [(match.code, match.description, match.score)]
+        ranked += [(code, "", score) for code, score in match.alternatives[: k - 1]]
+        codeset = services.offline.codeset
+        candidates[i] = [Candidate(code=c, description=d or codeset.title(c), score=s) for c, d, s in ranked]
+        refs[i] = [rule.id for rule in rules_for_code(match.code)[:2]]
+    return {"mentions": mentions, "candidates": candidates, "guideline_refs": refs}
+
+
+def _title_at(titles: dict[int, str], offset: int) -> str:
+    best = ""
+    for start, title in titles.items():
+        if start <= offset:
+            best = title
+    return best

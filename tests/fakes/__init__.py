@@ -1,0 +1,1 @@
+"""Scriptable fakes for tests: real protocols on loopback, scripted turn by turn."""
