@@ -58,7 +58,7 @@ def assert_spans(text: str, spans: list[Span]) -> list[Assertion]:
     if not spans:
         return labels
     nlp, splitter, context = _pipeline()
-    doc = splitter(nlp.make_doc(text))
+    doc = _with_line_breaks(splitter(nlp.make_doc(text)))
     pending = sorted(range(len(spans)), key=lambda i: (spans[i].start, -spans[i].end))
     while pending:
         batch: list[tuple[int, Any]] = []
@@ -80,6 +80,15 @@ def assert_spans(text: str, spans: list[Span]) -> list[Assertion]:
                 labels[i] = _label(ent)
         pending = later
     return labels
+
+
+def _with_line_breaks(doc: Any) -> Any:
+    """A cue never reaches across a line break or a semicolon: notes put one statement per line."""
+    for i in range(1, len(doc)):
+        previous = doc[i - 1]
+        if "\n" in previous.text or "\n" in previous.whitespace_ or previous.text == ";":
+            doc[i].is_sent_start = True
+    return doc
 
 
 def _label(ent: Any) -> Assertion:

@@ -36,7 +36,8 @@ class Mention(Span):
     line: int = 0
     item: int = 0  # list item (line) within its section
     first: bool = True  # first statement of its line: usually the diagnosis itself
-    parts: list[Span] = Field(default_factory=list)  # comma / "and" separated sub-phrases
+    parts: list[Span] = Field(default_factory=list)  # comma / slash separated sub-phrases
+    part_assertions: list[Assertion] = Field(default_factory=list)  # one per part
 
 
 class Candidate(BaseModel):

@@ -123,6 +123,102 @@ def check(codes: tuple[str, ...], age: int | None, sex: str | None, setting: str
 
 
 # -- eval --------------------------------------------------------------------------------------------
+@cli.command("code", help="Code a chart: PATH is a .txt note, a chart .json or a FHIR .json; - reads stdin.")
+@click.argument("path", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print exactly one CodingResult as JSON.")
+@click.option("--setting", type=str, help="outpatient, inpatient or emergency (overrides the chart).")
+@click.option("--specialty", type=str, help="e.g. cardiology; drives the review policy.")
+@click.option("--age", type=int, help="Patient age in years (0-124).")
+@click.option("--sex", type=str, help="F, M or U.")
+@click.option("--date", "date_of_service", type=str, help="Date of service, YYYY-MM-DD.")
+@click.option("--batch", "batch_in", type=click.Path(path_type=Path), help="JSONL of charts or gold charts.")
+@click.option("--out", "batch_out", type=click.Path(path_type=Path), help="JSONL of CodingResults (--batch).")
+@click.option(
+    "--engine",
+    type=click.Choice(["auto", "offline", "llm"]),
+    default="auto",
+    show_default=True,
+    help="auto: the LLM when one is configured, else the offline engine.",
+)
+@click.option("--no-audit", is_flag=True, help="Do not write the audit record.")
+def code(
+    path: str | None,
+    as_json: bool,
+    setting: str | None,
+    specialty: str | None,
+    age: int | None,
+    sex: str | None,
+    date_of_service: str | None,
+    batch_in: Path | None,
+    batch_out: Path | None,
+    engine: str,
+    no_audit: bool,
+) -> int:
+    from agents.context import RunContext
+
+    context = RunContext(engine=engine, audit=not no_audit)  # type: ignore[arg-type]
+    if batch_in is not None or batch_out is not None:
+        if batch_in is None or batch_out is None or path is not None:
+            raise InputError("batch mode is `chartproof code --batch IN.jsonl --out OUT.jsonl`")
+        return _code_batch(batch_in, batch_out, context)
+    if path is None:
+        raise InputError("give a chart: chartproof code PATH (or - for stdin)")
+    from agents.coder import code_chart
+    from agents.documents import read_chart
+
+    raw = _read_input(path)
+    chart = read_chart(
+        raw,
+        source=path if path != "-" else "stdin",
+        setting=setting,
+        specialty=specialty,
+        age=age,
+        sex=sex,
+        date_of_service=date_of_service,
+    )
+    result = code_chart(chart, context)
+    if as_json:
+        click.echo(result.model_dump_json(indent=1))
+    else:
+        from api.render import render_result
+
+        click.echo(render_result(chart, result))
+    return 0
+
+
+def _read_input(path: str) -> bytes:
+    if path == "-":
+        return sys.stdin.buffer.read()
+    target = Path(path)
+    if target.is_dir():
+        raise InputError(f"{path} is a directory: give a .txt note, a chart .json or a FHIR .json")
+    try:
+        return target.read_bytes()
+    except FileNotFoundError as exc:
+        raise InputError(f"{path}: no such file") from exc
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}") from exc
+
+
+def _code_batch(source: Path, out: Path, context: Any) -> int:
+    from tqdm import tqdm
+
+    from agents.batch import run_batch
+
+    def progress(items: Any, total: int) -> Any:
+        return tqdm(items, total=total, desc="coding", unit="chart", file=sys.stderr, leave=False)
+
+    def on_error(line_no: int, message: str) -> None:
+        tqdm.write(f"chartproof: error: {message}", file=sys.stderr)
+
+    report = run_batch(source, out, context, on_error=on_error, progress=progress)
+    summary = f"coded {report.coded} of {report.total} charts into {out}"
+    if report.resumed:
+        summary += f" (resumed after {report.resumed} already done)"
+    click.echo(summary, err=True)
+    return 2 if report.errors else 0
+
+
 @cli.group("eval", help="Offline evaluation: code search, gold charts, the promotion gate.")
 def eval_group() -> None:
     pass
@@ -146,6 +242,30 @@ def eval_lookup(path: Path, as_json: bool, misses: bool) -> None:
     if misses:
         for miss in report["misses"]:
             click.echo(f"  {miss['phrase']!r}: want {miss['code']}, got {', '.join(miss['got'][:3])}")
+
+
+@eval_group.command(
+    "run", help="Code every gold chart and score it: DIR/results.jsonl, report.json, report.md, plots."
+)
+@click.argument("gold", type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path), help="Report directory.")
+@click.option("--engine", type=click.Choice(["auto", "offline", "llm"]), default="auto", show_default=True)
+def eval_run(gold: Path, out_dir: Path, engine: str) -> int:
+    from agents.context import RunContext
+    from evals.report import summary_table, write_report
+    from evals.scoring import score_files
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    results = out_dir / "results.jsonl"
+    if results.exists():
+        results.unlink()  # an eval run always codes afresh with the current engine
+    context = RunContext(engine=engine, audit=False)  # type: ignore[arg-type]
+    status = _code_batch(gold, results, context)
+    report = score_files(gold, results)
+    paths = write_report(report, out_dir)
+    click.echo(summary_table(report))
+    click.echo(f"wrote results.jsonl, {', '.join(p.name for p in paths)} to {out_dir}")
+    return status
 
 
 @eval_group.command(
@@ -201,6 +321,26 @@ def eval_calibrate(gold: Path, results: Path, out_path: Path, target: float) -> 
     for specialty, row in sorted(policy["specialties"].items()):
         click.echo(f"{specialty:<24} threshold {row['threshold']}  ({row['codes']} codes)")
     click.echo(f"wrote {out_path}")
+
+
+# -- serve -------------------------------------------------------------------------------------------
+@cli.command(help="Serve the REST API, the chat and the coder web page (OpenAPI at /docs).")
+@click.option(
+    "--host",
+    default=None,
+    help="Interface to bind. Default: 127.0.0.1 when CHARTPROOF_API_KEYS is unset, else 0.0.0.0.",
+)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--log-level",
+    default="info",
+    show_default=True,
+    type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+)
+def serve(host: str | None, port: int, log_level: str) -> None:
+    from api.serve import serve as run_server
+
+    run_server(host, port, log_level)
 
 
 def main(argv: list[str] | None = None) -> None:

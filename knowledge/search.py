@@ -45,6 +45,8 @@ NEUTRAL = frozenset(stem(w) for w in "type disease disorder condition uncomplica
 ENCOUNTER_TERMS = frozenset(stem(w) for w in "initial subsequent encounter sequela".split())
 _NUMBER = re.compile(r"\b\d+(?:\.\d+)?\b")
 _RANGE = re.compile(r"\b(\d+(?:\.\d+)?)\s*-\s*(\d+(?:\.\d+)?)\b")
+_WITHOUT_CLAUSE = re.compile(r"\bwithout\b([^,;]*?)(?=,|;|\bwith\b|$)", re.IGNORECASE)
+_ASKS_WITHOUT = re.compile(r"\b(?:without|w/o|no|non|not|absent)\b", re.IGNORECASE)
 _CODE_QUERY = re.compile(r"^\s*[A-Za-z](?:[0-9][0-9A-Za-z]|[A-Za-z][0-9])\.?[0-9A-Za-z]{0,4}\s*$")
 
 CANDIDATES = 600
@@ -142,6 +144,7 @@ class CodeSearch:
         self.positions = self.index.position()
         self.idf = self.index.idf
         self.categories = client(settings).get_collection(CODE_CATEGORIES) if use_dense else None
+        self._negated: dict[int, frozenset[str]] = {}
 
     # -- public -------------------------------------------------------------------------------------
     def lookup(self, phrase: str, k: int = 10) -> LookupResult:
@@ -199,6 +202,19 @@ class CodeSearch:
             for c in self.codeset.billable_descendants(code)
         ]
 
+    def _negated_terms(self, doc: int) -> frozenset[str]:
+        """Terms the title names only in a "without ..." clause: asking for them is not a match
+        ("septic shock" must not match "severe sepsis without septic shock")."""
+        cached = self._negated.get(doc)
+        if cached is None:
+            title = self.index.titles[doc]
+            clauses = _WITHOUT_CLAUSE.findall(title)
+            negated = {t for clause in clauses for t in terms(clause)}
+            rest = set(terms(_WITHOUT_CLAUSE.sub(" ", title)))
+            cached = frozenset(negated - rest)
+            self._negated[doc] = cached
+        return cached
+
     def _dense(self, phrase: str) -> dict[str, float]:
         if self.categories is None:
             return {}
@@ -209,6 +225,8 @@ class CodeSearch:
         title = self.index.titles[doc]
         code = self.index.codes[doc]
         have = self.index.all_terms[doc]
+        if not _ASKS_WITHOUT.search(query.text):
+            have = have - self._negated_terms(doc)
         in_title = self.index.title_terms[doc]
         coverage = 0.0
         for concept in query.concepts:

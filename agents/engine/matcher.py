@@ -46,6 +46,18 @@ def noise_words() -> frozenset[str]:
     return frozenset(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
 
 
+@lru_cache(maxsize=1)
+def qualifier_words() -> frozenset[str]:
+    text = resources.files("agents.data").joinpath("qualifier_words.txt").read_text(encoding="utf-8")
+    return frozenset(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+
+
+def is_qualifier(phrase: str) -> bool:
+    """A phrase that only says side, site, severity or timing ("right wrist", "moderate")."""
+    content = [w for w in words(phrase) if w not in STOPWORDS and not w.isdigit()]
+    return bool(content) and all(w in qualifier_words() for w in content)
+
+
 def clinical_words(phrase: str) -> list[str]:
     """The words of a phrase that could name a condition (not stopwords, numbers or plan words)."""
     noise = noise_words()

@@ -21,7 +21,8 @@ from importlib import resources
 
 from agents.engine import supplements
 from agents.engine.diabetes import with_documented_type
-from agents.engine.matcher import ACCEPT, Match, Matcher, clinical_words
+from agents.engine.matcher import ACCEPT, Match, Matcher, clinical_words, is_qualifier
+from agents.engine.statements import joined_parts
 from agents.state import Mention, Proposal, Proposals, Quote, Section
 from knowledge.codeset import get_codeset
 from knowledge.guidelines import rules_for_code
@@ -69,6 +70,7 @@ class _Pick:
     span: tuple[int, int]
     why: str
     refs: tuple[str, ...]
+    assertion: str = "affirmed"
 
 
 _PREGNANCY = re.compile(
@@ -145,17 +147,16 @@ class OfflineEngine:
     def __init__(self, search: CodeSearch) -> None:
         self.matcher = Matcher(search)
         self.codeset = get_codeset()
-        self.chart_facts = ChartFacts(pregnant=False, newborn=False)
 
     def propose(self, chart: Chart, sections: list[Section], mentions: list[Mention]) -> Proposals:
         text = chart.text
         has_dx = any(s.name in DIAGNOSIS_SECTIONS and text[s.start : s.end].strip() for s in sections)
         coding_sections = DIAGNOSIS_SECTIONS if has_dx else NO_ASSESSMENT_SECTIONS
         inpatient = chart.setting == "inpatient"
-        self.chart_facts = ChartFacts.of(chart)
+        facts = ChartFacts.of(chart)
         picks: list[_Pick] = []
         for mention in mentions:
-            picks.extend(self._code(mention, text, coding_sections, inpatient))
+            picks.extend(self._code(mention, text, coding_sections, inpatient, facts))
         proposals = _merge(picks)
         codes = {p.code for p in proposals}
         facts = [
@@ -179,12 +180,14 @@ class OfflineEngine:
                     rank=10_000 + fact.start,
                 )
             )
-        proposals = _without_unspecified_siblings(proposals, self.codeset)
+        proposals = _without_unspecified_siblings(_with_sepsis_first(proposals), self.codeset)
         _mark_principal(proposals, mentions, sections)
         return Proposals(proposals=proposals, engine=ENGINE)
 
     # -- one mention --------------------------------------------------------------------------------
-    def _code(self, mention: Mention, text: str, coding: frozenset[str], inpatient: bool) -> list[_Pick]:
+    def _code(
+        self, mention: Mention, text: str, coding: frozenset[str], inpatient: bool, facts: ChartFacts
+    ) -> list[_Pick]:
         if mention.section in SKIP_SECTIONS or mention.assertion in ("negated", "hypothetical"):
             return []
         if mention.section == "fh" or mention.assertion == "family":
@@ -196,18 +199,20 @@ class OfflineEngine:
                 f"personal history of {' '.join(clinical_words(mention.text))}", HISTORY
             )
             if match and match.coverage >= ACCEPT:
-                return [_Pick(match, mention, (mention.start, mention.end), "history", ("I.C.21.c.4",))]
-            return []
-        if mention.assertion == "uncertain" and not (inpatient and mention.section in coding):
+                return [
+                    _Pick(
+                        match, mention, (mention.start, mention.end), "history", ("I.C.21.c.4",), "historical"
+                    )
+                ]
             return []
         in_dx = mention.section in coding
         picks = []
-        for match, span in self._readings(mention, text):
+        for match, span, assertion in self._readings(mention, text, inpatient and in_dx):
             if not in_dx and not self._chronic(match.code):
                 continue
             if not mention.first and (match.score < 1.1 or match.features()["margin"] < 0.03):
                 continue
-            if not plausible(match.code, mention, text, self.chart_facts):
+            if not plausible(match.code, mention, text, facts):
                 continue
             typed = with_documented_type(match.code, mention.text, text)
             if typed != match.code:
@@ -219,13 +224,10 @@ class OfflineEngine:
                     match.phrase,
                     match.alternatives,
                 )
-            why = (
-                "uncertain, coded as established (inpatient)"
-                if mention.assertion == "uncertain"
-                else "stated"
-            )
-            refs = ("II.H", "III.C") if mention.assertion == "uncertain" else ()
-            picks.append(_Pick(match, mention, span, why, refs))
+            uncertain = assertion == "uncertain"
+            why = "uncertain, coded as established (inpatient)" if uncertain else "stated"
+            refs = ("II.H", "III.C") if uncertain else ()
+            picks.append(_Pick(match, mention, span, why, refs, assertion))
         return picks
 
     def _family(self, mention: Mention, text: str) -> list[_Pick]:
@@ -251,25 +253,66 @@ class OfflineEngine:
                 match = self.matcher.best(f"family history of {cleaned}", FAMILY)
                 if match is None or not _condition_covered(match):
                     continue
-            picks.append(_Pick(match, mention, (start, end), "family history", ("I.C.21.c.4",)))
+            picks.append(_Pick(match, mention, (start, end), "family history", ("I.C.21.c.4",), "family"))
         return picks
 
-    def _readings(self, mention: Mention, text: str) -> list[tuple[Match, tuple[int, int]]]:
+    def _readings(
+        self, mention: Mention, text: str, allow_uncertain: bool
+    ) -> list[tuple[Match, tuple[int, int], str]]:
         """The statement as one condition, or its parts as several, whichever the code set fits better;
         failing both, the longest run of its words that names a condition (modifiers such as
-        "new-onset" or "exertional" that the classification does not index are left out)."""
+        "new-onset" or "exertional" that the classification does not index are left out).
+        Each reading carries its own assertion: "chest pain, possibly costochondritis" codes the pain."""
         if _LAB_VALUE.match(mention.text):
             return []
-        whole = self.matcher.top(mention.text)
-        whole_ok = whole is not None and whole.coverage >= ACCEPT
-        parts = [(self.matcher.best(text[p.start : p.end]), (p.start, p.end)) for p in mention.parts]
-        good_parts = [(m, span) for m, span in parts if m is not None]
-        if whole_ok and whole is not None and (len(good_parts) < 2 or whole.coverage >= 0.85):
-            return [(whole, (mention.start, mention.end))]
-        if good_parts:
-            return good_parts
+        allowed = {"affirmed"} | ({"uncertain"} if allow_uncertain else set())
+        groups = self._groups(mention, text)
+        if len(groups) > 1 or mention.assertion not in allowed:
+            parts: list[tuple[Match, tuple[int, int], str]] = []
+            for start, end, assertion in groups:
+                if assertion not in allowed:
+                    continue
+                parts.extend((m, span, assertion) for m, span in self._part(text, start, end))
+            if mention.assertion not in allowed:
+                return parts
+            whole = self.matcher.top(mention.text)
+            if whole is not None and whole.coverage >= ACCEPT and (len(parts) < 2 or whole.coverage >= 0.85):
+                return [(whole, (mention.start, mention.end), mention.assertion)]
+            if parts:
+                return parts
+        else:
+            start, end, _ = groups[0]
+            found = self._part(text, start, end)
+            if found:
+                return [(m, span, mention.assertion) for m, span in found]
         window = self._window(mention, text) if mention.first else None
-        return [window] if window else []
+        return [(window[0], window[1], mention.assertion)] if window else []
+
+    def _groups(self, mention: Mention, text: str) -> list[tuple[int, int, str]]:
+        """Comma parts, with parts that only qualify ("right wrist", "moderate") joined to the part
+        before them."""
+        if not mention.parts:
+            return [(mention.start, mention.end, mention.assertion)]
+        labels = mention.part_assertions or [mention.assertion] * len(mention.parts)
+        groups: list[tuple[int, int, str]] = []
+        for part, label in zip(mention.parts, labels, strict=False):
+            if groups and is_qualifier(text[part.start : part.end]):
+                start, _, kept = groups[-1]
+                groups[-1] = (start, part.end, kept)
+            else:
+                groups.append((part.start, part.end, label))
+        return groups
+
+    def _part(self, text: str, start: int, end: int) -> list[tuple[Match, tuple[int, int]]]:
+        """One part: itself when it names a condition well, else its "A with/and/due to B" pieces."""
+        match = self.matcher.best(text[start:end])
+        if match is not None and match.coverage >= 0.85:
+            return [(match, (start, end))]
+        pieces = [(self.matcher.best(text[a:b]), (a, b)) for a, b in joined_parts(text, start, end)]
+        found = [(m, span) for m, span in pieces if m is not None]
+        if found:
+            return found
+        return [(match, (start, end))] if match is not None else []
 
     def _window(self, mention: Mention, text: str) -> tuple[Match, tuple[int, int]] | None:
         tokens = [(m.start(), m.end()) for m in _WORD.finditer(text, mention.start, mention.end)]
@@ -296,6 +339,48 @@ class OfflineEngine:
 
     def _chronic(self, code: str) -> bool:
         return any(self.codeset.in_range(code, p) for p in chronic_patterns())
+
+
+_SYSTEMIC_INFECTION = (
+    "A40",
+    "A41",
+    "A02.1",
+    "A20.7",
+    "A22.7",
+    "A26.7",
+    "A32.7",
+    "A39.2",
+    "A39.3",
+    "A39.4",
+    "A42.7",
+    "A54.86",
+    "B37.7",
+    "O85",
+    "P36",
+    "T81.44",
+    "O03.37",
+    "O08.82",
+)
+
+
+def _with_sepsis_first(proposals: list[Proposal]) -> list[Proposal]:
+    """Severe sepsis (R65.2-) is never coded alone: the systemic infection comes first, A41.9 when
+    the organism is not documented (I.C.1.d.4)."""
+    severe = next((p for p in proposals if p.code.startswith("R65.2")), None)
+    if severe is None or any(p.code.startswith(_SYSTEMIC_INFECTION) for p in proposals):
+        return proposals
+    sepsis = Proposal(
+        code="A41.9",
+        quotes=list(severe.quotes),
+        rationale="Severe sepsis documented without a named organism: sepsis, unspecified organism, "
+        "is sequenced before R65.2- (I.C.1.d.4).",
+        guideline_refs=["I.C.1.d.4"],
+        match=severe.match,
+        source="combination",
+        rank=severe.rank - 1,
+        features=dict(severe.features),
+    )
+    return [*proposals, sepsis]
 
 
 def _without_unspecified_siblings(proposals: list[Proposal], codeset: object) -> list[Proposal]:
@@ -348,7 +433,7 @@ def _merge(picks: list[_Pick]) -> list[Proposal]:
                 rationale=f"'{pick.match.phrase}' indexes to {code} {pick.match.description} ({pick.why}).",
                 guideline_refs=refs,
                 match=round(pick.match.quality, 3),
-                assertion=pick.mention.assertion,
+                assertion=pick.assertion,
                 source="lookup",
                 rank=_rank(pick.mention),
                 features=pick.match.features(),

@@ -135,15 +135,21 @@ def _resolve(use: str, involved: list[Proposal]) -> str | None:
     if not use.endswith("-"):
         return use if codeset.is_billable(use) else None
     family = use.rstrip("-").rstrip(".")
-    for p in involved:
-        if p.code.startswith(family) and codeset.is_billable(p.code):
-            return p.code
+    in_family = [p.code for p in involved if p.code.startswith(family) and codeset.is_billable(p.code)]
+    specific = [c for c in in_family if not _vague(codeset.title(c))]
+    if specific or in_family:
+        return (specific or in_family)[0]
     descendants = codeset.billable_descendants(family) if codeset.is_valid(family) else []
     if not descendants:
         return None
     unspecified = [c for c in descendants if "unspecified" in codeset.title(c).lower()]
     polyneuro = [c for c in descendants if "polyneuropathy" in codeset.title(c).lower()]
     return (polyneuro or unspecified or descendants)[0]
+
+
+def _vague(title: str) -> bool:
+    lowered = title.lower()
+    return "unspecified" in lowered or "without complications" in lowered
 
 
 def _drop(current: list[Proposal], code: str, notes: list[str], why: str) -> list[Proposal]:

@@ -21,6 +21,12 @@ _CUT = re.compile(
     re.IGNORECASE,
 )
 _PART = re.compile(r",\s*|\s*/\s*(?!\d)", re.IGNORECASE)
+# Inside a part: "A with B", "A and B", "A w/ B", "A + B" may name two codes (or one combination code).
+_JOIN = re.compile(
+    r"\s+(?:with|w/|and|&|\+|plus|due to|secondary to|caused by|from|d/t|2/2)\s+|\s+w/(?=\w)", re.IGNORECASE
+)
+_TOKEN = re.compile(r"[A-Za-z0-9]+(?:['/-][A-Za-z0-9]+)*")
+_LIST_NUMBER = re.compile(r"#?\s*\d{1,2}[.)]?")
 # Words that open a statement but say how it is asserted, not what it is; ConText reads them from
 # the text before the statement, so they are trimmed off the statement itself.
 _LEAD = re.compile(
@@ -64,14 +70,21 @@ def statements(text: str, sections: list[Section]) -> list[Statement]:
             bullet = _BULLET.match(raw_line)
             start = line_start + (bullet.end() if bullet else 0)
             pieces = _pieces(text, start, line_end)
+            number_before = False
             for n, (a, b) in enumerate(pieces):
+                if _LIST_NUMBER.fullmatch(text[a:b].strip()):  # "1. HTN. 2. DM2": item 2 starts here
+                    number_before = n > 0
+                    continue
+                numbered = number_before
+                number_before = False
+                if numbered:
+                    item += 1
                 stmt = _trim(text, a, b)
                 if stmt is None:
                     continue
                 s, e = stmt
-                out.append(
-                    Statement(s, e, text[s:e], section.name, line_no, item, n == 0, _parts(text, s, e))
-                )
+                first = n == 0 or numbered
+                out.append(Statement(s, e, text[s:e], section.name, line_no, item, first, _parts(text, s, e)))
             item += 1
     return out
 
@@ -101,8 +114,24 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int] | None:
     return start, end
 
 
-def _parts(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    cuts = list(_PART.finditer(text, start, end))
+def core_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """The statement from its first to its last word that could name a condition: what ConText
+    judges, so cue words around it ("Father had an MI", "NSTEMI ruled out") stay outside the target."""
+    from agents.engine.matcher import clinical_words
+
+    tokens = [m for m in _TOKEN.finditer(text, start, end) if clinical_words(m.group())]
+    if not tokens:
+        return start, end
+    return tokens[0].start(), tokens[-1].end()
+
+
+def joined_parts(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The pieces of "A with B" / "A and B" / "A w/ B" (empty when there is no such joint)."""
+    return _parts(text, start, end, _JOIN)
+
+
+def _parts(text: str, start: int, end: int, pattern: re.Pattern[str] = _PART) -> list[tuple[int, int]]:
+    cuts = list(pattern.finditer(text, start, end))
     if not cuts:
         return []
     spans: list[tuple[int, int]] = []

@@ -9,7 +9,7 @@ from langgraph.runtime import Runtime
 
 from agents.assertion import assert_spans
 from agents.context import RunContext
-from agents.engine.statements import statements
+from agents.engine.statements import core_span, statements
 from agents.services import get_services
 from agents.state import Candidate, CodingState, Mention, Span
 from knowledge.guidelines import rules_for_code
@@ -18,7 +18,13 @@ from knowledge.guidelines import rules_for_code
 def extract(state: CodingState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     chart = state["chart"]
     found = statements(chart.text, state["sections"])
-    labels = assert_spans(chart.text, [Span(start=s.start, end=s.end) for s in found])
+    cores = [core_span(chart.text, s.start, s.end) for s in found]
+    part_cores = [[core_span(chart.text, a, b) for a, b in s.parts] for s in found]
+    spans = [Span(start=a, end=b) for a, b in cores]
+    spans += [Span(start=a, end=b) for ps in part_cores for a, b in ps]
+    judged = assert_spans(chart.text, spans)
+    labels, rest = judged[: len(found)], iter(judged[len(found) :])
+    part_labels = [[next(rest) for _ in ps] for ps in part_cores]
     titles = {s.start: s.title for s in state["sections"]}
     mentions = [
         Mention(
@@ -32,8 +38,9 @@ def extract(state: CodingState, runtime: Runtime[RunContext]) -> dict[str, Any]:
             item=s.item,
             first=s.first,
             parts=[Span(start=a, end=b) for a, b in s.parts],
+            part_assertions=plabels,
         )
-        for s, label in zip(found, labels, strict=True)
+        for s, label, plabels in zip(found, labels, part_labels, strict=True)
     ]
     services = get_services(runtime.context.settings if runtime.context else None)
     k = runtime.context.top_k if runtime.context else 5

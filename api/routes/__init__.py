@@ -1,0 +1,1 @@
+"""The API's routers, one concept per module; api/app.py mounts them."""
