@@ -9,6 +9,7 @@ of nothing ("other"). Text before the first header is "other" too.
 from __future__ import annotations
 
 import csv
+import difflib
 import re
 from functools import lru_cache
 from importlib import resources
@@ -36,6 +37,21 @@ def _kinds() -> tuple[tuple[str, re.Pattern[str]], ...]:
     return tuple((r["kind"], re.compile(rf"(?:{r['pattern']})", re.IGNORECASE)) for r in rows)
 
 
+# Single-word titles notes misspell ("Assesment:", "Impresion:"): matched by similarity.
+_FUZZY = {
+    "assessment": "assessment",
+    "impression": "assessment",
+    "diagnosis": "assessment",
+    "diagnoses": "assessment",
+    "medications": "meds",
+    "allergies": "allergies",
+    "history": "pmh",
+    "subjective": "hpi",
+    "objective": "exam",
+    "examination": "exam",
+}
+
+
 def kind_of(title: str) -> str | None:
     """The canonical kind of a header title, or None when it is not a known section title."""
     cleaned = _QUALIFIER.sub(" ", title).strip().lower().rstrip(".")
@@ -44,11 +60,17 @@ def kind_of(title: str) -> str | None:
         for kind, pattern in _kinds():
             if pattern.fullmatch(candidate):
                 return kind
-    # "HPI / reason for admission", "Assessment / Plan": the first part decides
-    head = re.split(r"\s*/\s*|\s+-\s+", cleaned)[0]
-    for kind, pattern in _kinds():
-        if pattern.fullmatch(head):
-            return kind
+    # "HPI / reason for admission", "MDM/Impression": an assessment part wins, else the first part
+    parts = re.split(r"\s*/\s*|\s+-\s+", cleaned)
+    kinds = [kind for part in parts for kind, pattern in _kinds() if pattern.fullmatch(part)]
+    if "assessment" in kinds:
+        return "assessment"
+    if kinds and any(pattern.fullmatch(parts[0]) for _, pattern in _kinds()):
+        return kinds[0]
+    if " " not in cleaned and len(cleaned) >= 6:
+        close = difflib.get_close_matches(cleaned, list(_FUZZY), n=1, cutoff=0.85)
+        if close:
+            return _FUZZY[close[0]]
     return None
 
 

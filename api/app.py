@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
@@ -87,10 +87,8 @@ def create_app(
     app.state.chartproof = state
     install_error_handlers(app)
 
-    v1 = APIRouter(prefix="/v1", dependencies=[Depends(require_caller)])
-    for module in (code, check, codes, reviews, threads):
-        v1.include_router(module.router)
-    app.include_router(v1)
+    for module in (code, check, codes, reviews, threads):  # every /v1 route: the API key check
+        app.include_router(module.router, dependencies=[Depends(require_caller)])
     app.include_router(health.router)
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

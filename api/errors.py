@@ -129,7 +129,11 @@ async def _chartproof_error(request: Request, exc: Exception) -> JSONResponse:
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = [
-        {"loc": [str(p) for p in err.get("loc", ())], "msg": err.get("msg", ""), "type": err.get("type", "")}
+        {
+            "loc": [str(p) for p in err.get("loc", ())],
+            "msg": str(err.get("msg", "")).removeprefix("Value error, "),
+            "type": err.get("type", ""),
+        }
         for err in exc.errors()
     ]  # no "input": it could be a chart's text
     if any(err["type"] == "json_invalid" for err in errors):

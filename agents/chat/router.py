@@ -18,19 +18,19 @@ IntentName = Literal[
 ]
 
 HELP = """I can help with this chart. Ask me, for example:
-- **which codes and why?** or **code this chart**: the proposed codes with their evidence, reasons and findings
+- **which codes and why?** or **code this chart**: the proposed codes with evidence, reasons, findings
 - **why E11.22?** or **why E11.22 and not E11.9?**: a code's evidence, rationale, findings and guideline
 - **what does the note say about the CKD stage?**: the chart's sentences on a topic, with offsets
 - **what does the guideline say about uncertain diagnoses?** (or a section, e.g. **guideline I.C.4.a**)
 - **look up left hip fracture, initial encounter**: ranked codes for a phrase
 - **check E11.9 I10** (or just **check**): rule checks on a code set, with the chart's patient and setting
-- **accept**, **accept all but I10**, **reject E11.9**, **add Z79.84**, **accept only E11.22 N18.32**, **reject**: \
-record your review decision in the audit trail"""
+- **accept**, **accept all but I10**, **reject E11.9**, **add Z79.84**, **accept only E11.22 N18.32**, \
+**reject**: record your review decision in the audit trail"""
 
 DECISION_HINT = (
     "To record a decision on the code set, say **accept** (all proposed codes), **accept only** followed by "
-    "the codes to keep, **accept all but** followed by the codes to drop, **reject** followed by codes to drop, "
-    "**add** followed by codes, or **reject** alone to send the whole set back."
+    "the codes to keep, **accept all but** followed by the codes to drop, **reject** followed by codes "
+    "to drop, **add** followed by codes, or **reject** alone to send the whole set back."
 )
 
 _I = re.IGNORECASE
@@ -47,16 +47,21 @@ _EXCEPT = re.compile(
 )
 _ONLY = re.compile(r"\bonly\b", _I)
 _REPLACE = re.compile(r"\breplace\s+(?P<old>.+?)\s+(?:with|by)\s+(?P<new>.+)$", _I)
-_CHECK = re.compile(r"^\W*(?:please\s+)?(?:check|validate|verify|audit|run (?:the )?(?:rules|edits) on)\b", _I)
+_CHECK = re.compile(
+    r"^\W*(?:please\s+)?(?:check|validate|verify|audit|run (?:the )?(?:rules|edits) on)\b", _I
+)
 _LOOKUP = re.compile(
-    r"^\W*(?:please\s+)?(?:can you\s+)?(?:look\s*up|search(?:\s+for)?|find(?:\s+the)?(?:\s+icd(?:-?10)?)?\s+codes?\s+for|"
+    r"^\W*(?:please\s+)?(?:can you\s+)?(?:look\s*up|search(?:\s+for)?|"
+    r"find(?:\s+the)?(?:\s+icd(?:-?10)?)?\s+codes?\s+for|"
     r"what(?:'s|\s+is|\s+are)\s+the\s+(?:icd(?:-?10(?:-cm)?)?\s+)?codes?\s+for|(?:icd(?:-?10(?:-cm)?)?\s+)?codes?\s+for)"
     r"\s+(?:the\s+)?(?:(?:icd(?:-?10(?:-cm)?)?\s+)?codes?\s+(?:for|of)\s+)?(?P<q>.+)$",
     _I,
 )
 _GUIDELINE = re.compile(r"\bguidelines?\b|\bofficial\s+(?:coding\s+)?rules?\b", _I)
 _ABOUT = re.compile(r"\b(?:about|on|for|regarding|concerning|of)\s+(?P<q>.+)$", _I)
-_CHART_WORDS = r"(?:note|chart|record|documentation|text|provider|doctor|physician|h&p|discharge summary|encounter)"
+_CHART_WORDS = (
+    r"(?:note|chart|record|documentation|text|provider|doctor|physician|h&p|discharge summary|encounter)"
+)
 _CHART = [
     re.compile(
         rf"\b(?:what|how|where)\s+(?:does|did|do)\s+(?:the\s+)?{_CHART_WORDS}\s+"
@@ -68,8 +73,13 @@ _CHART = [
         r"(?:mention|say|document|state|show)s?\s+(?P<q>.+)$",
         _I,
     ),
-    re.compile(r"\b(?:what\s+is|what's|is\s+there\s+anything|anything)\s+documented\s+(?:about\s+|on\s+)?(?P<q>.+)$", _I),
-    re.compile(rf"\b(?:find|show|search(?:\s+for)?|where\s+is)\s+(?P<q>.+?)\s+in\s+the\s+{_CHART_WORDS}\b", _I),
+    re.compile(
+        r"\b(?:what\s+is|what's|is\s+there\s+anything|anything)\s+documented\s+(?:about\s+|on\s+)?(?P<q>.+)$",
+        _I,
+    ),
+    re.compile(
+        rf"\b(?:find|show|search(?:\s+for)?|where\s+is)\s+(?P<q>.+?)\s+in\s+the\s+{_CHART_WORDS}\b", _I
+    ),
     re.compile(rf"\bin\s+the\s+{_CHART_WORDS}\b.*\babout\s+(?P<q>.+)$", _I),
 ]
 _EXPLAIN = re.compile(
@@ -176,13 +186,18 @@ def _decision(verb: str, text: str) -> Intent:
         match = _REPLACE.search(text)
         if match and codes_in(match.group("old")) and codes_in(match.group("new")):
             return _decide(
-                decision="edit", remove=codes_in(match.group("old")), add=codes_in(match.group("new")), note=note
+                decision="edit",
+                remove=codes_in(match.group("old")),
+                add=codes_in(match.group("new")),
+                note=note,
             )
         return Intent("clarify", reply="Say for example **replace E11.9 with E11.22**. " + DECISION_HINT)
     # edit
     if codes:
         return _decide(decision="edit", codes=codes, note=note)
-    return Intent("clarify", reply="Give the final codes, e.g. **edit E11.22 N18.32 I12.9**. " + DECISION_HINT)
+    return Intent(
+        "clarify", reply="Give the final codes, e.g. **edit E11.22 N18.32 I12.9**. " + DECISION_HINT
+    )
 
 
 def _decide(**args: Any) -> Intent:

@@ -37,7 +37,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_REVIEWER = "chat"
 MAX_SENTENCES = 8
-_CODE_TOKEN = re.compile(r"\b[A-Za-z]\d[0-9A-Za-z](?:\.[0-9A-Za-z]{1,4})?\b")
+TITLE_WEIGHT = 3
+_CODE_TOKEN = re.compile(r"\b[A-Za-z]\d[0-9A-Za-z](?:\.?[0-9A-Za-z]{1,4})?\b")
 SECTION_ID = re.compile(r"\b(?:IV|III|II|I)(?:\.[A-Za-z0-9]+)+(?:-\d+)?\b")
 # Words of a question that say nothing about its topic.
 NOISE = frozenset(
@@ -95,7 +96,8 @@ class SearchChartArgs(BaseModel):
 
 class SearchGuidelinesArgs(BaseModel):
     query: str = Field(
-        min_length=1, description="Keywords (e.g. 'uncertain diagnosis outpatient') or a section id (I.C.4.a)."
+        min_length=1,
+        description="Keywords (e.g. 'uncertain diagnosis outpatient') or a section id (I.C.4.a).",
     )
     k: int = Field(default=3, ge=1, le=10)
 
@@ -125,11 +127,18 @@ class RecordDecisionArgs(BaseModel):
 
 
 # -- helpers ----------------------------------------------------------------------------------------------
-def parse_code(raw: str) -> str:
-    """A valid FY2026 code (category, subcategory or code) from what a person typed."""
+def parse_code(raw: str, billable: bool = False) -> str:
+    """A valid FY2026 code (category, subcategory or code) from what a person typed; with `billable`,
+    only a complete code that may be reported."""
     code = normalize_code(raw)
-    if not get_codeset().is_valid(code):
-        raise ToolFailure(f"{code} is not an ICD-10-CM code (FY2026)")
+    codeset = get_codeset()
+    if not codeset.is_valid(code):
+        raise ToolFailure(f"{code} is not a valid ICD-10-CM code (FY2026)")
+    if billable and not codeset.is_billable(code):
+        examples = ", ".join(codeset.billable_descendants(code)[:3])
+        raise ToolFailure(
+            f"{code} is a heading, not a billable code: report a complete code (e.g. {examples})"
+        )
     return code
 
 
@@ -232,7 +241,10 @@ def code_chart(view: ThreadView, recode: bool = False) -> ToolOutput:
     if result.findings:
         lines += ["", "**Rule findings:**", *(_finding_line(f) for f in result.findings)]
     if result.review.required:
-        lines += ["", f"**Review required** (priority {result.review.priority}): {', '.join(result.review.reasons)}"]
+        lines += [
+            "",
+            f"**Review required** (priority {result.review.priority}): {', '.join(result.review.reasons)}",
+        ]
     else:
         lines += ["", "No review required by policy."]
     for gap in result.documentation_gaps:
@@ -277,7 +289,8 @@ def explain_code(view: ThreadView, code: str, versus: str | None = None) -> Tool
     if suggestion is not None:
         principal = " It is the principal (first-listed) code." if suggestion.principal else ""
         lines.append(
-            f"**{code}** {suggestion.description}: proposed with confidence {suggestion.confidence:.2f}.{principal}"
+            f"**{code}** {suggestion.description}: proposed with confidence "
+            f"{suggestion.confidence:.2f}.{principal}"
         )
         lines.append("What in the chart supports it:")
         lines += [f'- "{_quote(e.text)}" [{e.start}-{e.end}]' for e in suggestion.evidence]
@@ -309,7 +322,9 @@ def explain_code(view: ThreadView, code: str, versus: str | None = None) -> Tool
     if other is not None:
         lines += ["", *_versus_lines(result, code, suggestion, other, data)]
     summary = f"{code}: " + (
-        f"{len(suggestion.evidence)} evidence span(s), {len(findings)} finding(s)" if suggestion else "not proposed"
+        f"{len(suggestion.evidence)} evidence span(s), {len(findings)} finding(s)"
+        if suggestion
+        else "not proposed"
     )
     if other:
         summary += f"; compared with {other}"
@@ -333,9 +348,11 @@ def _versus_lines(
 ) -> list[str]:
     codeset = get_codeset()
     other_suggestion = _suggestion(result, other)
-    lines = [f"**{code}** is \"{codeset.title(code)}\"; **{other}** is \"{codeset.title(other)}\"."]
+    lines = [f'**{code}** is "{codeset.title(code)}"; **{other}** is "{codeset.title(other)}".']
     if other in codeset.ancestors(code):
-        lines.append(f"{code} sits under {other}: it is the more specific code, and only complete codes are reported.")
+        lines.append(
+            f"{code} sits under {other}: it is the more specific code, and only complete codes are reported."
+        )
     elif other[:3] == code[:3]:
         lines.append(f"Both are in category {code[:3]}; the chart's words decide between them.")
     if suggestion is not None:
@@ -364,7 +381,7 @@ def _explain_without_chart(args: dict[str, Any], code: str, other: str | None) -
     lines = [f"**{code}** {codeset.title(code)}. This thread has no chart, so nothing is proposed."]
     lines += _guideline_lines([r.id for r in rules_for_code(code)[:2]], data)
     if other:
-        lines.append(f"**{other}** is \"{codeset.title(other)}\".")
+        lines.append(f'**{other}** is "{codeset.title(other)}".')
         data["versus"] = {"code": other, "title": codeset.title(other)}
     return ToolOutput("explain_code", args, "\n".join(lines), f"{code}: no chart", data)
 
@@ -394,9 +411,9 @@ def search_chart(view: ThreadView, topic: str) -> ToolOutput:
     best = sorted(sorted(hits)[:MAX_SENTENCES], key=lambda h: h[1])
     sentences = [{"start": s, "end": e, "text": t} for _, s, e, t in best]
     if not sentences:
-        text = f"The chart says nothing about \"{topic}\" (looked for: {', '.join(sorted(asked | expanded))})."
+        text = f'The chart says nothing about "{topic}" (looked for: {", ".join(sorted(asked | expanded))}).'
     else:
-        lines = [f"What the chart says about \"{topic}\":"]
+        lines = [f'What the chart says about "{topic}":']
         lines += [f'- [{h["start"]}-{h["end"]}] "{_quote(h["text"], 300)}"' for h in sentences]
         text = "\n".join(lines)
     summary = f"{len(sentences)} sentence(s) about '{_quote(topic, 40)}'"
@@ -404,12 +421,27 @@ def search_chart(view: ThreadView, topic: str) -> ToolOutput:
 
 
 @cache
-def _guideline_terms() -> tuple[list[tuple[GuidelineRule, Counter[str], set[str]]], dict[str, float]]:
-    docs = [(r, Counter(_stems(f"{r.title} {r.rule}")), _stems(r.title)) for r in load_guidelines()]
+def _guideline_terms() -> tuple[list[tuple[GuidelineRule, Counter[str], int]], dict[str, float], float]:
+    """BM25 statistics over the corpus; a rule's title counts three times, as titles say what it is about."""
+    docs = []
+    for rule in load_guidelines():
+        terms = Counter(_stem_list(rule.title) * TITLE_WEIGHT + _stem_list(rule.rule))
+        docs.append((rule, terms, sum(terms.values())))
     df = Counter(t for _, terms, _ in docs for t in terms)
     n = len(docs)
-    idf = {t: math.log(1 + n / d) for t, d in df.items()}
-    return docs, idf
+    idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
+    average = sum(length for _, _, length in docs) / max(n, 1)
+    return docs, idf, average
+
+
+def _stem_list(text: str) -> list[str]:
+    return [stem(w) for w in words(text) if w not in STOPWORDS and w not in NOISE]
+
+
+def _bm25(terms: Counter[str], length: int, wanted: set[str], idf: dict[str, float], average: float) -> float:
+    k1, b = 1.2, 0.75
+    norm = k1 * (1 - b + b * length / average)
+    return sum(idf[t] * terms[t] * (k1 + 1) / (terms[t] + norm) for t in wanted if t in terms)
 
 
 def search_guidelines(view: ThreadView, query: str, k: int = 3) -> ToolOutput:
@@ -421,20 +453,20 @@ def search_guidelines(view: ThreadView, query: str, k: int = 3) -> ToolOutput:
         ref = section.group()
         rules = [r for r in load_guidelines() if r.id == ref or r.id.startswith((ref + ".", ref + "-"))][:k]
     if not rules:
-        docs, idf = _guideline_terms()
+        docs, idf, average = _guideline_terms()
         wanted = _stems(get_lexicon().expand(query))
         if not wanted:
             raise ToolFailure("say what to look for in the guidelines, e.g. 'uncertain diagnoses'")
         scored = []
-        for rule, terms, title in docs:
-            score = sum(idf[t] * (1 + (t in title)) for t in wanted if t in terms)
+        for position, (rule, terms, length) in enumerate(docs):
+            score = _bm25(terms, length, wanted, idf, average)
             if score:
-                scored.append((-score, rule.id, rule))
-        rules = [rule for _, _, rule in sorted(scored)[:k]]
+                scored.append((-round(score, 6), rule.id.count("."), position, rule))
+        rules = [rule for *_, rule in sorted(scored)[:k]]
     if rules:
         text = "\n\n".join(f"**{r.id} {r.title}**: {r.rule}" for r in rules)
     else:
-        text = f"No guideline rule matches \"{query}\"."
+        text = f'No guideline rule matches "{query}".'
     data = {"rules": [{"id": r.id, "title": r.title, "rule": r.rule, "codes": r.codes} for r in rules]}
     summary = f"{len(rules)} rule(s): {', '.join(r.id for r in rules)}" if rules else "no rule found"
     return ToolOutput("search_guidelines", args, text, summary, data)
@@ -447,11 +479,11 @@ def lookup_codes(view: ThreadView, phrase: str, k: int = 5) -> ToolOutput:
     args = {"phrase": phrase, "k": k}
     hits = get_search(view.settings).lookup(phrase, k=k).results
     if hits:
-        lines = [f"Codes for \"{phrase}\":"]
+        lines = [f'Codes for "{phrase}":']
         lines += [f"{n}. **{h.code}** {h.description} (score {h.score:.2f})" for n, h in enumerate(hits, 1)]
         text = "\n".join(lines)
     else:
-        text = f"No code matches \"{phrase}\"."
+        text = f'No code matches "{phrase}".'
     data = {"query": phrase, "results": [h.model_dump(mode="json") for h in hits]}
     summary = f"{len(hits)} code(s): {', '.join(h.code for h in hits[:5])}" if hits else "no match"
     return ToolOutput("lookup_codes", args, text, summary, data)
@@ -488,7 +520,13 @@ def check_codes(
     )
     codeset = get_codeset()
     who = ", ".join(
-        x for x in (f"age {age}" if age is not None else "", f"sex {sex}" if sex else "", setting or "outpatient") if x
+        x
+        for x in (
+            f"age {age}" if age is not None else "",
+            f"sex {sex}" if sex else "",
+            setting or "outpatient",
+        )
+        if x
     )
     lines = [f"Checked {', '.join(normalized)} ({who}):"]
     lines += [f"- **{c}** {codeset.title(c) or '(not a valid code)'}" for c in normalized]
@@ -530,14 +568,16 @@ def record_decision(
     proposed = [s.code for s in result.codes]
     current = list(record.final_codes) if record.status == "edited" and record.final_codes else proposed
     drop = [parse_code(c) for c in remove or []]
-    extra = [parse_code(c) for c in add or []]
+    extra = [parse_code(c, billable=True) for c in add or []]
     final: list[str] | None = None
     if codes:
-        final = [parse_code(c) for c in codes]
+        final = list(dict.fromkeys(parse_code(c, billable=True) for c in codes))
     elif drop or extra:
         missing = [c for c in drop if c not in current]
         if missing:
-            raise ToolFailure(f"{', '.join(missing)} is not in the code set ({', '.join(current) or 'empty'})")
+            raise ToolFailure(
+                f"{', '.join(missing)} is not in the code set ({', '.join(current) or 'empty'})"
+            )
         final = [c for c in current if c not in drop] + [c for c in extra if c not in current]
     kind = decision
     if final is not None:
@@ -552,7 +592,12 @@ def record_decision(
         removed = [c for c in current if c not in (final or [])]
         added = [c for c in (final or []) if c not in current]
         change = "; ".join(
-            x for x in (f"removed {', '.join(removed)}" if removed else "", f"added {', '.join(added)}" if added else "") if x
+            x
+            for x in (
+                f"removed {', '.join(removed)}" if removed else "",
+                f"added {', '.join(added)}" if added else "",
+            )
+            if x
         )
         lines.append(
             f"Recorded **edit** on audit {audit_id} by {view.reviewer}: final codes {', '.join(final or [])}"
@@ -561,7 +606,9 @@ def record_decision(
     elif kind == "accept":
         lines.append(f"Recorded **accept** on audit {audit_id} by {view.reviewer}: {', '.join(proposed)}.")
     else:
-        lines.append(f"Recorded **reject** on audit {audit_id} by {view.reviewer}: the code set goes back for rework.")
+        lines.append(
+            f"Recorded **reject** on audit {audit_id} by {view.reviewer}: the code set goes back for rework."
+        )
     lines.append(f"Status now: {updated.status}.")
     data = {
         "audit_id": audit_id,
@@ -571,10 +618,12 @@ def record_decision(
         "decisions": len(updated.decisions),
     }
     summary = f"{kind} recorded on {audit_id}: status {updated.status}"
-    return ToolOutput("record_decision", args, "\n".join(lines), summary, data, result=result if coded else None)
+    return ToolOutput(
+        "record_decision", args, "\n".join(lines), summary, data, result=result if coded else None
+    )
 
 
-# -- registry --------------------------------------------------------------------------------------------------
+# -- registry ------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ToolSpec:
     name: str
@@ -631,7 +680,8 @@ TOOLS: dict[str, ToolSpec] = {
             "check_codes",
             check_codes,
             CheckCodesArgs,
-            "Run the rule checks (validity, Excludes1, code first, age/sex, combination codes...) on a code set.",
+            "Run the rule checks (validity, Excludes1, code first, age/sex, combination codes...) "
+            "on a code set.",
         ),
         ToolSpec(
             "record_decision",
@@ -649,13 +699,15 @@ def run_tool(name: str, arguments: dict[str, Any] | None, view: ThreadView) -> T
     arguments = dict(arguments or {})
     spec = TOOLS.get(name)
     if spec is None:
-        known = ", ".join(TOOLS)
-        return ToolOutput(name, arguments, f"Unknown tool '{name}' (tools: {known}).", "unknown tool", ok=False)
+        message = f"Unknown tool '{name}' (tools: {', '.join(TOOLS)})."
+        return ToolOutput(name, arguments, message, "unknown tool", {"error": message}, ok=False)
     try:
         parsed = spec.args.model_validate(arguments)
         return spec.function(view, **parsed.model_dump())
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'arguments'}: {e['msg']}" for e in exc.errors())
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'arguments'}: {e['msg']}" for e in exc.errors()
+        )
         message = f"Invalid arguments for {name}: {problems}"
     except ChartproofError as exc:
         message = str(exc)

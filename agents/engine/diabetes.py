@@ -44,3 +44,21 @@ def with_documented_type(code: str, statement: str, chart_text: str) -> str:
     candidate = stated + code[3:]
     codeset = get_codeset()
     return candidate if codeset.is_billable(candidate) else code
+
+
+_POORLY_CONTROLLED = re.compile(
+    r"poorly controlled|uncontrolled|not (?:well )?controlled|out of control|inadequately controlled|"
+    r"suboptimal(?:ly)? controlled|with hyperglycemia|hyperglycemic",
+    re.IGNORECASE,
+)
+
+
+def with_control_status(code: str, statement: str) -> str:
+    """Diabetes "poorly controlled", "uncontrolled" or "out of control" is coded by type as diabetes
+    with hyperglycemia (.65) when no other complication is stated (Alphabetic Index, I.C.4.a)."""
+    if not code.startswith(_CATEGORIES) or not code.endswith(".9"):
+        return code
+    if not _POORLY_CONTROLLED.search(statement):
+        return code
+    candidate = code[:3] + ".65"
+    return candidate if get_codeset().is_billable(candidate) else code

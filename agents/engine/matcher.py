@@ -9,7 +9,7 @@ from importlib import resources
 
 from knowledge.codeset import get_codeset
 from knowledge.search import CodeSearch
-from knowledge.text import STOPWORDS, words
+from knowledge.text import STOPWORDS, stem, words
 
 ACCEPT = 0.75  # least share of a statement's concepts the code must say
 
@@ -43,7 +43,8 @@ class Match:
 @lru_cache(maxsize=1)
 def noise_words() -> frozenset[str]:
     text = resources.files("agents.data").joinpath("noise_words.txt").read_text(encoding="utf-8")
-    return frozenset(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+    entries = [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    return frozenset(entries) | frozenset(stem(e) for e in entries if len(e) > 4)
 
 
 @lru_cache(maxsize=1)
@@ -62,7 +63,9 @@ def clinical_words(phrase: str) -> list[str]:
     """The words of a phrase that could name a condition (not stopwords, numbers or plan words)."""
     noise = noise_words()
     return [
-        w for w in words(phrase) if w not in STOPWORDS and w not in noise and not w.isdigit() and len(w) > 1
+        w
+        for w in words(phrase)
+        if w not in STOPWORDS and w not in noise and stem(w) not in noise and not w.isdigit() and len(w) > 1
     ]
 
 

@@ -20,7 +20,7 @@ from functools import lru_cache
 from importlib import resources
 
 from agents.engine import supplements
-from agents.engine.diabetes import with_documented_type
+from agents.engine.diabetes import with_control_status, with_documented_type
 from agents.engine.matcher import ACCEPT, Match, Matcher, clinical_words, is_qualifier
 from agents.engine.statements import joined_parts
 from agents.state import Mention, Proposal, Proposals, Quote, Section
@@ -28,6 +28,7 @@ from knowledge.codeset import get_codeset
 from knowledge.guidelines import rules_for_code
 from knowledge.schema import Chart
 from knowledge.search import CodeSearch
+from knowledge.text import words as words_of
 
 ENGINE = "offline"
 DIAGNOSIS_SECTIONS = frozenset({"assessment"})
@@ -37,6 +38,34 @@ _LAB_VALUE = re.compile(
     r"^[A-Za-z][A-Za-z0-9/ -]{0,12}\s*[:=]?\s*[<>]?\s*\d+(?:\.\d+)?\s*(?:%|mg/dl|mmol/l)?\s*$", re.IGNORECASE
 )
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'/+-]*")
+_CONNECTORS = frozenset({"of", "with", "without", "in", "due", "to", "w/", "w/o", "and", "the", "at", "on"})
+
+
+def _clinical_runs(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Maximal runs of condition words, allowing connectors inside (never at the edges)."""
+    runs: list[tuple[int, int]] = []
+    run_start = run_end = None
+    pending = False
+    for token in _WORD.finditer(text, start, end):
+        word = token.group().lower()
+        if clinical_words(word):
+            if run_start is None:
+                run_start = token.start()
+            run_end = token.end()
+            pending = False
+        elif word in _CONNECTORS and run_start is not None:
+            pending = True
+        else:
+            if run_start is not None and run_end is not None:
+                runs.append((run_start, run_end))
+            run_start = run_end = None
+            pending = False
+    if run_start is not None and run_end is not None:
+        runs.append((run_start, run_end))
+    _ = pending
+    return runs
+
+
 FAMILY = "Z80-Z84"
 HISTORY = "Z85-Z87,Z89-Z99"
 
@@ -164,6 +193,8 @@ class OfflineEngine:
             *supplements.tobacco(text, sections),
             *supplements.bmi(text, codes, chart.patient.age),
             *supplements.gestation(text, codes),
+            *supplements.allergies(text, sections),
+            *supplements.immunizations(text),
         ]
         for fact in facts:
             if fact.code in codes or (fact.code == "Z87.891" and any(c[:3] == "F17" for c in codes)):
@@ -188,7 +219,11 @@ class OfflineEngine:
     def _code(
         self, mention: Mention, text: str, coding: frozenset[str], inpatient: bool, facts: ChartFacts
     ) -> list[_Pick]:
-        if mention.section in SKIP_SECTIONS or mention.assertion in ("negated", "hypothetical"):
+        if mention.section in SKIP_SECTIONS:
+            return []
+        if mention.assertion in ("negated", "hypothetical") and not any(
+            a in ("affirmed", "uncertain") for a in mention.part_assertions
+        ):
             return []
         if mention.section == "fh" or mention.assertion == "family":
             return self._family(mention, text)
@@ -214,7 +249,7 @@ class OfflineEngine:
                 continue
             if not plausible(match.code, mention, text, facts):
                 continue
-            typed = with_documented_type(match.code, mention.text, text)
+            typed = with_control_status(with_documented_type(match.code, mention.text, text), mention.text)
             if typed != match.code:
                 match = Match(
                     typed,
@@ -285,8 +320,9 @@ class OfflineEngine:
             found = self._part(text, start, end)
             if found:
                 return [(m, span, mention.assertion) for m, span in found]
-        window = self._window(mention, text) if mention.first else None
-        return [(window[0], window[1], mention.assertion)] if window else []
+        if mention.assertion not in allowed:
+            return []
+        return [(m, span, mention.assertion) for m, span in self._runs(mention, text)]
 
     def _groups(self, mention: Mention, text: str) -> list[tuple[int, int, str]]:
         """Comma parts, with parts that only qualify ("right wrist", "moderate") joined to the part
@@ -296,12 +332,21 @@ class OfflineEngine:
         labels = mention.part_assertions or [mention.assertion] * len(mention.parts)
         groups: list[tuple[int, int, str]] = []
         for part, label in zip(mention.parts, labels, strict=False):
-            if groups and is_qualifier(text[part.start : part.end]):
+            if groups and (
+                is_qualifier(text[part.start : part.end]) or self._weak_word(text[part.start : part.end])
+            ):
                 start, _, kept = groups[-1]
                 groups[-1] = (start, part.end, kept)
             else:
                 groups.append((part.start, part.end, label))
         return groups
+
+    def _weak_word(self, phrase: str) -> bool:
+        """A one-word part that does not name a condition by itself ("nodular", "trunk")."""
+        if len(clinical_words(phrase)) != 1 or len(words_of(phrase)) > 2:
+            return False
+        match = self.matcher.top(phrase)
+        return match is None or match.score < 1.25
 
     def _part(self, text: str, start: int, end: int) -> list[tuple[Match, tuple[int, int]]]:
         """One part: itself when it names a condition well, else its "A with/and/due to B" pieces."""
@@ -313,6 +358,24 @@ class OfflineEngine:
         if found:
             return found
         return [(match, (start, end))] if match is not None else []
+
+    def _runs(self, mention: Mention, text: str) -> list[tuple[Match, tuple[int, int]]]:
+        """Narrative statements ("For her vitamin D deficiency I have started ..."): each run of words
+        that could name a condition (joined by of/with/without/in/due to) is looked up on its own,
+        trimmed of edge words when the whole run does not fit a code."""
+        found: list[tuple[Match, tuple[int, int]]] = []
+        for start, end in _clinical_runs(text, mention.start, mention.end):
+            phrase = text[start:end]
+            match = self.matcher.best(phrase)
+            single = len(clinical_words(phrase)) < 2
+            if match is not None and match.coverage >= 0.9 and not (single and match.score < 1.25):
+                found.append((match, (start, end)))
+                continue
+            inner = Mention(start=start, end=end, text=phrase, first=True)
+            window = self._window(inner, text)
+            if window is not None:
+                found.append(window)
+        return found
 
     def _window(self, mention: Mention, text: str) -> tuple[Match, tuple[int, int]] | None:
         tokens = [(m.start(), m.end()) for m in _WORD.finditer(text, mention.start, mention.end)]

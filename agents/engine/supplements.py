@@ -238,3 +238,68 @@ def _line(text: str, offset: int) -> str:
     start = text.rfind("\n", 0, offset) + 1
     end = text.find("\n", offset)
     return text[start : end if end >= 0 else len(text)]
+
+
+@lru_cache(maxsize=1)
+def _allergy_rows() -> tuple[tuple[re.Pattern[str], str], ...]:
+    text = resources.files("agents.data").joinpath("allergy_status.tsv").read_text(encoding="utf-8")
+    return tuple(
+        (re.compile(rf"(?<![\w-])(?:{row['pattern']})(?![\w-])", re.IGNORECASE), row["code"])
+        for row in csv.DictReader(text.splitlines(), delimiter="\t")
+    )
+
+
+_ALLERGY_INLINE = re.compile(r"\b(?:allerg(?:y|ies|ic)\s*(?:to|:)|NKA?DA\b)", re.IGNORECASE)
+
+
+def allergies(text: str, sections: list[Section]) -> list[Fact]:
+    """Allergy status to drugs listed in the allergies section (Z88.-, Z91.04-), I.C.21.c.3."""
+    spans = [(s.start, s.end) for s in sections if s.name == "allergies"]
+    for match in _ALLERGY_INLINE.finditer(text):
+        end = text.find("\n", match.end())
+        spans.append((match.end(), end if end >= 0 else len(text)))
+    out: dict[str, Fact] = {}
+    for start, end in spans:
+        chunk = text[start:end]
+        stop = re.search(r"\n\s*\n|\b(?:meds|medications|sh|fh|pmh|ros)\s*:", chunk, re.IGNORECASE)
+        if stop:
+            end = start + stop.start()
+        for pattern, code in _allergy_rows():
+            for found in pattern.finditer(text, start, end):
+                before = text[max(start, found.start() - 25) : found.start()].lower()
+                if re.search(r"\bno\b|\bdenies\b|tolerat", before):
+                    continue
+                if code not in out:
+                    out[code] = Fact(
+                        code,
+                        found.start(),
+                        found.end(),
+                        f"Documented allergy to {found.group()}: allergy status.",
+                        "I.C.21.c.3",
+                    )
+                break
+    return list(out.values())
+
+
+_VACCINE = re.compile(
+    r"\b(?:tdap|dtap|td|tetanus(?: booster| toxoid)?|influenza vaccine|flu (?:shot|vaccine)|shingrix|"
+    r"zoster vaccine|pneumococcal vaccine|prevnar|pcv\d+|pneumovax|ppsv23|covid(?:-19)? (?:vaccine|booster)|"
+    r"hep(?:atitis)? [ab] vaccine|hpv vaccine|gardasil|mmr|varicella vaccine|ipv|hib|rotavirus vaccine|"
+    r"rsv vaccine|arexvy|abrysvo|"
+    r"vaccines?|immunizations?)\b[^.\n]{0,40}?\b(?:given|administered|received|today|updated|done)\b",
+    re.IGNORECASE,
+)
+
+
+def immunizations(text: str) -> list[Fact]:
+    """A vaccine given at this encounter: Z23 (I.C.21.c.2)."""
+    for match in _VACCINE.finditer(text):
+        before = text[max(0, match.start() - 30) : match.start()].lower()
+        if re.search(
+            r"\b(?:declined|refused|due|deferred|recommend|offered|no)\b", before + match.group().lower()
+        ):
+            continue
+        return [
+            Fact("Z23", match.start(), match.end(), "Vaccine administered at this encounter.", "I.C.21.c.2")
+        ]
+    return []

@@ -11,7 +11,7 @@ from api.deps import StateDep
 from api.errors import problems
 from knowledge.schema import Finding, Patient, Setting
 
-router = APIRouter(tags=["rules"])
+router = APIRouter(prefix="/v1", tags=["rules"])
 
 CodeText = Annotated[str, StringConstraints(max_length=16)]
 

@@ -13,7 +13,7 @@ from api.state import ensure_ready
 from knowledge.schema import Chart, CodingResult
 from knowledge.settings import Settings
 
-router = APIRouter(tags=["coding"])
+router = APIRouter(prefix="/v1", tags=["coding"])
 
 
 def _code(settings: Settings, chart: Chart) -> CodingResult:

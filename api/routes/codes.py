@@ -14,7 +14,7 @@ from api.state import ensure_ready
 from knowledge.errors import NotFoundError
 from knowledge.schema import LookupResult
 
-router = APIRouter(tags=["codes"])
+router = APIRouter(prefix="/v1", tags=["codes"])
 
 
 class CodeNotes(BaseModel):

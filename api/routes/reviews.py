@@ -11,7 +11,7 @@ from agents.store import AuditRecord, QueueItem
 from api.deps import CallerDep, StateDep
 from api.errors import problems
 
-router = APIRouter(tags=["review"])
+router = APIRouter(prefix="/v1", tags=["review"])
 
 QueueStatus = Literal["pending", "auto_accepted", "accepted", "rejected", "edited", "all"]
 AuditId = Annotated[str, Path(min_length=1, max_length=128, examples=["3f2c9a..."])]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator, Iterator
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
@@ -17,12 +18,12 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 
 from api.bodies import ChartSchema, chart_from_data
-from api.deps import StateDep
+from api.deps import CallerDep, StateDep
 from api.errors import one_line, problems
 from knowledge.errors import ChartproofError
 
 log = logging.getLogger("chartproof.api")
-router = APIRouter(tags=["chat"])
+router = APIRouter(prefix="/v1", tags=["chat"])
 
 _END = object()
 
@@ -38,7 +39,7 @@ class ThreadCreated(BaseModel):
 
 
 class MessageRequest(BaseModel):
-    content: str = Field(min_length=1, max_length=20_000, examples=["why E11.22 and not E11.9?"])
+    content: str = Field(min_length=1, max_length=4000, examples=["why E11.22 and not E11.9?"])
 
     @field_validator("content")
     @classmethod
@@ -87,9 +88,12 @@ async def post_message(
     thread_id: Annotated[str, Path(min_length=1, max_length=128)],
     body: MessageRequest,
     state: StateDep,
+    caller: CallerDep,
 ) -> EventSourceResponse:
     chat = await run_in_threadpool(state.chat)
-    stream: Iterator[Any] = iter(await run_in_threadpool(chat.stream, thread_id, body.content))
+    # Decisions the assistant records (accept, reject, edit) name the caller's API key as reviewer.
+    opened = await run_in_threadpool(partial(chat.stream, thread_id, body.content, reviewer=caller.name))
+    stream: Iterator[Any] = iter(opened)
     # The first event is read before answering, so an unknown thread is a 404, not a broken stream.
     first = await run_in_threadpool(next, stream, _END)
 
