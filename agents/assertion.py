@@ -42,6 +42,12 @@ def _pipeline() -> tuple[Any, Any, Any]:
         ConTextRule(row["literal"], row["category"], direction=row["direction"])
         for row in csv.DictReader(text.splitlines(), delimiter="\t")
     ]
+    # "pneumonia, probable." / "sepsis - suspected\n": a trailing cue reaches back to what it closes.
+    for word in ("probable", "possible", "suspected", "likely", "presumed", "questionable"):
+        for end in ({"IS_PUNCT": True}, {"IS_SPACE": True}):
+            pattern = [{"LOWER": word}, end]
+            ours.append(ConTextRule(f"{word} (closing)", "POSSIBLE_EXISTENCE", direction="BACKWARD",
+                                    pattern=pattern, max_scope=6))
     replaced = {rule.literal.lower() for rule in ours} | _DROPPED
     defaults = ConTextRule.from_json(context.DEFAULT_RULES_FILEPATH)
     context.add([r for r in defaults if r.literal.lower() not in replaced] + ours)

@@ -32,6 +32,13 @@ def read_chart(raw: bytes | str, *, source: str = "input", **overrides: Any) -> 
                 f"{source} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
             ) from exc
         chart = chart_from_json(data, source=source)
+    elif stripped.startswith("["):
+        try:
+            json.loads(stripped)
+        except json.JSONDecodeError:
+            chart = _validated({"text": text}, source)  # a note that happens to start with "["
+        else:
+            raise ChartError(f"{source}: expected a JSON object (a chart or a FHIR resource), not an array")
     else:
         chart = _validated({"text": text}, source)
     return apply_overrides(chart, source=source, **overrides)

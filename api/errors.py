@@ -111,9 +111,13 @@ def _phrase(status: int) -> str:
 
 
 def safe_traceback(exc: BaseException) -> str:
-    """The stack of an unexpected error with its type but not its message (which may quote input)."""
-    frames = "".join(traceback.format_list(traceback.extract_tb(exc.__traceback__)))
-    return f"{frames}{type(exc).__module__}.{type(exc).__qualname__}"
+    """The stack of an unexpected error (files, lines, functions) and its type, but not its message
+    nor any local value, which may quote a chart."""
+    frames = [
+        f'  File "{f.filename}", line {f.lineno}, in {f.name}'
+        for f in traceback.extract_tb(exc.__traceback__)
+    ]
+    return "\n".join([*frames, f"{type(exc).__module__}.{type(exc).__qualname__}"])
 
 
 # -- handlers ----------------------------------------------------------------------------------------

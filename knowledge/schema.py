@@ -90,7 +90,7 @@ class Meta(BaseModel):
     model: str | None = None
     prompt_version: str | None = None
     knowledge_version: str = KNOWLEDGE_VERSION
-    latency_ms: float | None = None
+    latency_ms: float = 0.0
     tokens: dict[str, int] = Field(default_factory=dict)
     audit_id: str | None = None
 

@@ -50,3 +50,11 @@ def openai_server() -> Iterator[FakeOpenAIServer]:
     `.requests` afterwards. Point Settings(llm_base_url=openai_server.base_url) at it."""
     with FakeOpenAIServer() as server:
         yield server
+
+
+@pytest.fixture()
+def coding_settings(built_settings: Settings, tmp_path: Path) -> Settings:
+    """Settings with a private data directory (audit and checkpoint databases) that reuses the shared
+    built indexes through a symlink, so coding tests neither rebuild nor share audit records."""
+    (tmp_path / "index").symlink_to(built_settings.index_dir, target_is_directory=True)
+    return Settings(data_dir=tmp_path)

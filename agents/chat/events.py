@@ -13,11 +13,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
 EventType = Literal["token", "tool", "message", "done", "error"]
+EVENT_TYPES: frozenset[str] = frozenset(get_args(EventType))
 WORDS_PER_TOKEN = 4  # words per "token" event when an answer is streamed in chunks
 _WORD = re.compile(r"\s*\S+\s*")
 

@@ -81,7 +81,8 @@ def agent(state: ChatState, runtime: Runtime[ChatContext]) -> Command[Literal["t
     if not completion.streamed:
         _stream_text(completion.content, context)
     log.info("chat llm answered chars=%d", len(completion.content))
-    return Command(goto=END, update={"messages": [AIMessage(content=completion.content)], "mode": "llm"})
+    answer = AIMessage(content=completion.content)
+    return Command(goto="__end__", update={"messages": [answer], "mode": "llm"})
 
 
 def tools(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
@@ -141,26 +142,34 @@ def tool_content(output: ToolOutput) -> str:
 
 
 def to_openai(messages: list[AnyMessage]) -> list[dict[str, Any]]:
-    """Thread messages as OpenAI chat messages."""
+    """Thread messages as OpenAI chat messages. A tool call left without its reply (a turn that broke
+    off) and a reply without its call are left out: servers refuse either."""
+    answered = {m.tool_call_id for m in messages if isinstance(m, ToolMessage)}
+    asked: set[str] = set()
     converted: list[dict[str, Any]] = []
     for message in messages:
         if isinstance(message, HumanMessage):
             converted.append({"role": "user", "content": _text(message)})
         elif isinstance(message, ToolMessage):
-            converted.append(
-                {"role": "tool", "tool_call_id": message.tool_call_id, "content": _text(message)}
-            )
+            if message.tool_call_id in asked:
+                converted.append(
+                    {"role": "tool", "tool_call_id": message.tool_call_id, "content": _text(message)}
+                )
         elif isinstance(message, AIMessage):
             entry: dict[str, Any] = {"role": "assistant", "content": _text(message)}
-            if message.tool_calls:
+            calls = [c for c in message.tool_calls if c["id"] in answered]
+            if calls:
                 entry["tool_calls"] = [
                     {
                         "id": call["id"],
                         "type": "function",
                         "function": {"name": call["name"], "arguments": json.dumps(call["args"])},
                     }
-                    for call in message.tool_calls
+                    for call in calls
                 ]
+                asked.update(str(call["id"]) for call in calls)
+            elif not entry["content"]:
+                continue
             converted.append(entry)
     return converted
 

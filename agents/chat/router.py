@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from agents.chat.tools import SECTION_ID, ToolOutput, codes_in
+from agents.chat.tools import ToolOutput, codes_in, section_ref
 
 IntentName = Literal[
     "help", "code", "explain", "chart", "guideline", "lookup", "check", "decide", "clarify", "unknown"
@@ -81,6 +81,7 @@ _CHART = [
         rf"\b(?:find|show|search(?:\s+for)?|where\s+is)\s+(?P<q>.+?)\s+in\s+the\s+{_CHART_WORDS}\b", _I
     ),
     re.compile(rf"\bin\s+the\s+{_CHART_WORDS}\b.*\babout\s+(?P<q>.+)$", _I),
+    re.compile(rf"^\W*(?P<q>.+?)\s+(?:in|from)\s+the\s+{_CHART_WORDS}\W*$", _I),
 ]
 _EXPLAIN = re.compile(
     r"\b(?:why|explain|how\s+come|reason|evidence|support|supports|justify|justification|what\s+about|tell\s+me\s+about)\b",
@@ -121,7 +122,7 @@ def route(message: str) -> Intent:
     lookup = _LOOKUP.match(text)
     if lookup:
         return Intent("lookup", "lookup_codes", {"phrase": _topic(lookup.group("q")), "k": 5})
-    if _GUIDELINE.search(text) or (SECTION_ID.search(text) and not codes_in(text)):
+    if _GUIDELINE.search(text) or (section_ref(text) and not codes_in(text)):
         return _guideline(text)
     for pattern in _CHART:
         match = pattern.search(text)
@@ -221,9 +222,9 @@ def _check(text: str) -> Intent:
 
 
 def _guideline(text: str) -> Intent:
-    section = SECTION_ID.search(text)
+    section = section_ref(text)
     if section:
-        return Intent("guideline", "search_guidelines", {"query": section.group(), "k": 3})
+        return Intent("guideline", "search_guidelines", {"query": section, "k": 3})
     about = _ABOUT.search(text)
     query = _topic(about.group("q")) if about else text
     return Intent("guideline", "search_guidelines", {"query": query or text, "k": 3})

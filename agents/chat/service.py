@@ -23,7 +23,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from pydantic import ValidationError
 
 from agents.chat.context import ChatContext
-from agents.chat.events import ChatEvent
+from agents.chat.events import EVENT_TYPES, ChatEvent
 from agents.chat.graph import build_graph
 from agents.chat.tools import DEFAULT_REVIEWER
 from agents.llm.provider import llm_configured, make_client
@@ -70,7 +70,7 @@ class ChatService:
             except ValidationError as exc:
                 raise ChartError(f"the chart is not valid: {exc.errors()[0]['msg']}") from exc
         thread_id = uuid.uuid4().hex
-        values = {
+        values: dict[str, Any] = {
             "chart": chart.model_dump(mode="json") if chart is not None else None,
             "result": None,
             "audit_id": None,
@@ -129,7 +129,8 @@ class ChatService:
                 stream_mode=["custom", "values"],
             ):
                 if mode == "custom":
-                    yield ChatEvent(**chunk)
+                    if isinstance(chunk, dict) and chunk.get("type") in EVENT_TYPES:
+                        yield ChatEvent(**chunk)
                 else:
                     values = chunk
         except ChartproofError as exc:

@@ -12,6 +12,7 @@ any failure into a ToolOutput with ok=False, so an agent reads the error instead
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import math
 import re
@@ -165,11 +166,16 @@ def _ensure_result(view: ThreadView) -> tuple[CodingResult, bool]:
     """The thread's coding result, coding the chart first when it has not been (True = just coded)."""
     if view.result is not None:
         return view.result, False
-    from agents.coder import code_chart
+    view.result = run_coder(_require_chart(view), view.settings)
+    return view.result, True
 
-    result = code_chart(_require_chart(view), RunContext(settings=view.settings))
-    view.result = result
-    return result, True
+
+def run_coder(chart: Chart, settings: Settings) -> CodingResult:
+    """Code a chart (audited). In a fresh context: called inside a node of the chat graph, the coding
+    graph would otherwise join the chat thread as a subgraph and checkpoint its whole state there."""
+    from agents.coder import code_chart as code
+
+    return contextvars.Context().run(code, chart, RunContext(settings=settings))
 
 
 def _suggestion(result: CodingResult, code: str) -> CodeSuggestion | None:
@@ -183,6 +189,18 @@ def _findings_for(result: CodingResult, code: str) -> list[Finding]:
 def _quote(text: str, limit: int = 160) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def section_ref(text: str) -> str | None:
+    """The first guideline section id written in the text ("IV.H", "I.C.4.a.2") that exists."""
+    for match in SECTION_ID.finditer(text):
+        if _in_section(match.group()):
+            return match.group()
+    return None
+
+
+def _in_section(ref: str) -> list[GuidelineRule]:
+    return [r for r in load_guidelines() if r.id == ref or r.id.startswith((ref + ".", ref + "-"))]
 
 
 def guideline_rule(ref: str) -> GuidelineRule | None:
@@ -218,9 +236,7 @@ def code_chart(view: ThreadView, recode: bool = False) -> ToolOutput:
     args = {"recode": recode}
     chart = _require_chart(view)
     if recode or view.result is None:
-        from agents.coder import code_chart as run_coder
-
-        result = run_coder(chart, RunContext(settings=view.settings))
+        result = run_coder(chart, view.settings)
         view.result, coded = result, True
     else:
         result, coded = view.result, False
@@ -409,12 +425,12 @@ def search_chart(view: ThreadView, topic: str) -> ToolOutput:
         if score:
             hits.append((-score, span.start, span.end, sentence))
     best = sorted(sorted(hits)[:MAX_SENTENCES], key=lambda h: h[1])
-    sentences = [{"start": s, "end": e, "text": t} for _, s, e, t in best]
+    sentences: list[dict[str, Any]] = [{"start": s, "end": e, "text": t} for _, s, e, t in best]
     if not sentences:
         text = f'The chart says nothing about "{topic}" (looked for: {", ".join(sorted(asked | expanded))}).'
     else:
         lines = [f'What the chart says about "{topic}":']
-        lines += [f'- [{h["start"]}-{h["end"]}] "{_quote(h["text"], 300)}"' for h in sentences]
+        lines += [f'- [{s}-{e}] "{_quote(t, 300)}"' for _, s, e, t in best]
         text = "\n".join(lines)
     summary = f"{len(sentences)} sentence(s) about '{_quote(topic, 40)}'"
     return ToolOutput("search_chart", args, text, summary, {"topic": topic, "sentences": sentences})
@@ -447,11 +463,8 @@ def _bm25(terms: Counter[str], length: int, wanted: set[str], idf: dict[str, flo
 def search_guidelines(view: ThreadView, query: str, k: int = 3) -> ToolOutput:
     """Guideline rules by section id ("I.C.4.a") or by keyword overlap with their title and text."""
     args = {"query": query, "k": k}
-    section = SECTION_ID.search(query)
-    rules: list[GuidelineRule] = []
-    if section:
-        ref = section.group()
-        rules = [r for r in load_guidelines() if r.id == ref or r.id.startswith((ref + ".", ref + "-"))][:k]
+    ref = section_ref(query)
+    rules = _in_section(ref)[:k] if ref else []
     if not rules:
         docs, idf, average = _guideline_terms()
         wanted = _stems(get_lexicon().expand(query))

@@ -351,13 +351,20 @@ class OfflineEngine:
     def _part(self, text: str, start: int, end: int) -> list[tuple[Match, tuple[int, int]]]:
         """One part: itself when it names a condition well, else its "A with/and/due to B" pieces."""
         match = self.matcher.best(text[start:end])
-        if match is not None and match.coverage >= 0.85:
-            return [(match, (start, end))]
         pieces = [(self.matcher.best(text[a:b]), (a, b)) for a, b in joined_parts(text, start, end)]
         found = [(m, span) for m, span in pieces if m is not None]
+        if match is not None and match.coverage >= 0.85:
+            # "cough and fever": two conditions each named exactly beat one code that happens to
+            # mention both words somewhere in its inclusion terms
+            separate = len(found) == len(pieces) >= 2 and all(m.score >= 1.1 for m, _ in found)
+            if not (separate and match.score < min(m.score for m, _ in found)):
+                return [(match, (start, end))]
         if found:
             return found
-        return [(match, (start, end))] if match is not None else []
+        if match is not None:
+            return [(match, (start, end))]
+        window = self._window(Mention(start=start, end=end, text=text[start:end]), text)
+        return [window] if window is not None else []
 
     def _runs(self, mention: Mention, text: str) -> list[tuple[Match, tuple[int, int]]]:
         """Narrative statements ("For her vitamin D deficiency I have started ..."): each run of words

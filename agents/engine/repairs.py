@@ -66,11 +66,7 @@ def _combine(current: list[Proposal], notes: list[str]) -> list[Proposal]:
             continue
         involved = [p for p in current if p.code in chosen]
         use = _resolve(combo.use, involved)
-        dropped = {
-            p.code
-            for p, pattern in zip(involved, combo.when, strict=False)
-            if p.code != use and _absorbed(p.code, pattern, combo.use)
-        }
+        dropped = {code for code, pattern in zip(chosen, combo.when, strict=True) if _absorbed(code, pattern)}
         dropped |= {p.code for p in involved if _absorbed_any(p.code, combo)}
         dropped.discard(use)
         if use is None:
@@ -114,12 +110,10 @@ def _assign(codes: list[str], combo: Combination) -> list[str] | None:
     return chosen
 
 
-def _absorbed(code: str, pattern: str, use: str) -> bool:
-    """A code named by a specific pattern (not a bare category) is absorbed into the combination."""
+def _absorbed(code: str, pattern: str) -> bool:
+    """A code named by a specific pattern (not a bare category) is absorbed into the combination;
+    the combination code itself is kept by the caller."""
     if code in _KEEP_BESIDE:
-        return False
-    family = use.rstrip("-").rstrip(".")
-    if use.endswith("-") and code.startswith(family) and len(code) > len(family):
         return False
     return code == "I10" or len(pattern.replace(".", "")) > 3
 

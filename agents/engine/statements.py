@@ -20,7 +20,8 @@ _CUT = re.compile(
     r"order|refer|increase|decrease|titrate|hold|resume|discussed|counsel(?:ed)?|given|treated)\b)",
     re.IGNORECASE,
 )
-_PART = re.compile(r",\s*|\s*/\s*(?!\d)", re.IGNORECASE)
+# Commas and slashes between words ("HFrEF / systolic"), never inside r/o, h/o, s/p, w/o, c/o, 3/4.
+_PART = re.compile(r",\s*|(?<=[A-Za-z]{2})\s*/\s*(?=[A-Za-z]{2})", re.IGNORECASE)
 # Inside a part: "A with B", "A and B", "A w/ B", "A + B" may name two codes (or one combination code).
 _JOIN = re.compile(
     r"\s+(?:with|w/|and|&|\+|plus|due to|secondary to|caused by|from|d/t|2/2)\s+|\s+w/(?=\w)", re.IGNORECASE

@@ -188,6 +188,7 @@ function renderChartMeta() {
   const auditId = state.result && state.result.meta && state.result.meta.audit_id;
   if (auditId) parts.push(`audit ${auditId.slice(0, 12)}`);
   $("chart-meta").textContent = parts.join(" · ");
+  $("chart-meta").dataset.auditId = auditId || "";
 }
 
 // -- the codes ---------------------------------------------------------------------------------------
@@ -363,6 +364,7 @@ function renderReview() {
   const pill = $("review-status");
   pill.textContent = status ? status.replace("_", "-") : "";
   pill.className = `status-pill status-${status}`;
+  banner.classList.toggle("banner-ok", Boolean(review && !review.required));
   if (review && review.required) {
     banner.replaceChildren(
       el("strong", { text: `Review required · priority ${review.priority}` }),

@@ -101,14 +101,17 @@ def assert_problem(response: Any, status: int) -> dict[str, Any]:
 def pg_database_url() -> Iterator[str]:
     """A database URL whose search_path is a throwaway schema (dropped afterwards), so the app's audit
     store and checkpointer open their tables there without any test-only option in the code. Skips
-    when no server answers, unless CHARTPROOF_PG_REQUIRED=1 (CI), where it fails."""
+    when no server answers, unless CHARTPROOF_PG_REQUIRED=1 or CI is set, where it fails."""
     schema = f"chartproof_api_{uuid.uuid4().hex[:12]}"
     try:
         with psycopg.connect(PG_URL, connect_timeout=3, autocommit=True) as conn:
             conn.execute(f'CREATE SCHEMA "{schema}"')
     except psycopg.OperationalError:
-        if os.environ.get("CHARTPROOF_PG_REQUIRED") == "1":
-            pytest.fail(f"PostgreSQL is required (CHARTPROOF_PG_REQUIRED=1) but {PG_URL} does not answer")
+        if os.environ.get("CHARTPROOF_PG_REQUIRED") == "1" or os.environ.get("CI", "").lower() in (
+            "1",
+            "true",
+        ):
+            pytest.fail(f"PostgreSQL is required here (CI) but {PG_URL} does not answer")
         pytest.skip("PostgreSQL not reachable on 127.0.0.1:5432")
     separator = "&" if "?" in PG_URL else "?"
     yield f"{PG_URL}{separator}options=-csearch_path%3D{schema}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -74,6 +75,12 @@ def test_a_turn_streams_tool_tokens_message_done(service: ChatService) -> None:
     thread = service.get_thread(thread_id)
     assert done == {"thread_id": thread_id, "audit_id": thread["audit_id"]} and thread["audit_id"]
     assert of(events, "message")[0]["mode"] == "router"
+    # the coding run is not checkpointed inside the chat thread as a subgraph
+    with sqlite3.connect(service.settings.data_dir / "checkpoints.sqlite") as conn:
+        namespaces = conn.execute(
+            "SELECT DISTINCT checkpoint_ns FROM checkpoints WHERE thread_id = ?", (thread_id,)
+        ).fetchall()
+    assert namespaces == [("",)]
     assert [c["code"] for c in thread["result"]["codes"]] == [
         c["code"] for c in get_services(service.settings).store().get(thread["audit_id"]).result["codes"]
     ]

@@ -59,6 +59,14 @@ def view(tmp_path) -> ThreadView:
             {"query": "uncertain diagnoses", "k": 3},
         ),
         ("guideline I.C.4.a", "guideline", "search_guidelines", {"query": "I.C.4.a", "k": 3}),
+        ("what is IV.H?", "guideline", "search_guidelines", {"query": "IV.H", "k": 3}),
+        ("I.V. antibiotics in the note?", "chart", "search_chart", {"topic": "I.V. antibiotics"}),
+        (
+            "any mention of smoking in the chart?",
+            "chart",
+            "search_chart",
+            {"topic": "any mention of smoking"},
+        ),
         (
             "look up left hip fracture initial encounter",
             "lookup",
@@ -280,6 +288,19 @@ def test_thread_messages_as_openai_messages() -> None:
     ]
     assert _tool_rounds(messages) == 1
     assert _tool_rounds([*messages, HumanMessage("and?")]) == 0
+
+
+def test_broken_off_tool_calls_are_not_sent() -> None:
+    messages = [
+        HumanMessage("why E11.22?"),
+        AIMessage(content="", tool_calls=[{"id": "c1", "name": "explain_code", "args": {"code": "E11.22"}}]),
+        HumanMessage("hello?"),
+        ToolMessage(content="{}", tool_call_id="zz"),
+    ]
+    assert to_openai(messages) == [
+        {"role": "user", "content": "why E11.22?"},
+        {"role": "user", "content": "hello?"},
+    ]
 
 
 def test_history_window_starts_at_a_coder_message() -> None:
