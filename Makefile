@@ -26,6 +26,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_knowledge.py
+	$(BIN)/python benchmarks/bench_engine.py
 
 lookup-eval: $(STAMP)
 	$(BIN)/chartproof eval lookup evals/lookup/dev.jsonl

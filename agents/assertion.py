@@ -46,8 +46,15 @@ def _pipeline() -> tuple[Any, Any, Any]:
     for word in ("probable", "possible", "suspected", "likely", "presumed", "questionable"):
         for end in ({"IS_PUNCT": True}, {"IS_SPACE": True}):
             pattern = [{"LOWER": word}, end]
-            ours.append(ConTextRule(f"{word} (closing)", "POSSIBLE_EXISTENCE", direction="BACKWARD",
-                                    pattern=pattern, max_scope=6))
+            ours.append(
+                ConTextRule(
+                    f"{word} (closing)",
+                    "POSSIBLE_EXISTENCE",
+                    direction="BACKWARD",
+                    pattern=pattern,
+                    max_scope=6,
+                )
+            )
     replaced = {rule.literal.lower() for rule in ours} | _DROPPED
     defaults = ConTextRule.from_json(context.DEFAULT_RULES_FILEPATH)
     context.add([r for r in defaults if r.literal.lower() not in replaced] + ours)

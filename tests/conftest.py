@@ -58,3 +58,24 @@ def coding_settings(built_settings: Settings, tmp_path: Path) -> Settings:
     built indexes through a symlink, so coding tests neither rebuild nor share audit records."""
     (tmp_path / "index").symlink_to(built_settings.index_dir, target_is_directory=True)
     return Settings(data_dir=tmp_path)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Make `-n 2 --dist loadgroup` honour xdist_group marks again. pytest-xdist 3.8 groups tests by
+    appending "@group" to item._nodeid, which pytest 9 no longer reads (the node id lives in
+    item._id), so every group was silently spread over the workers. Tests that share a live server
+    (xdist_group("live-server")) then started it once per worker. Does the same through the NodeId;
+    a no-op outside xdist workers or once xdist handles it itself."""
+    if not getattr(config.option, "loadgroup", False) or not hasattr(config, "workerinput"):
+        return
+    from _pytest.nodeid import coerce_node_id
+
+    for item in items:
+        names = sorted(
+            {
+                str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                for m in item.iter_markers("xdist_group")
+            }
+        )
+        if names and "@" not in item.nodeid.rsplit("]", 1)[-1] and hasattr(item, "_id"):
+            item._id = coerce_node_id(f"{item.nodeid}@{'_'.join(names)}")

@@ -190,7 +190,7 @@ class OfflineEngine:
         codes = {p.code for p in proposals}
         facts = [
             *supplements.medications(text, sections, codes),
-            *supplements.tobacco(text, sections),
+            *supplements.tobacco(text, sections, chart.patient.age),
             *supplements.bmi(text, codes, chart.patient.age),
             *supplements.gestation(text, codes),
             *supplements.allergies(text, sections),
@@ -211,7 +211,9 @@ class OfflineEngine:
                     rank=10_000 + fact.start,
                 )
             )
-        proposals = _without_unspecified_siblings(_with_sepsis_first(proposals), self.codeset)
+        proposals = _organisms_as_additional_codes(_with_sepsis_first(proposals), text)
+        proposals = [p for p in proposals if p.code not in TOO_GENERIC]
+        proposals = _without_unspecified_siblings(proposals, self.codeset)
         _mark_principal(proposals, mentions, sections)
         return Proposals(proposals=proposals, engine=ENGINE)
 
@@ -274,6 +276,8 @@ class OfflineEngine:
             if not cleaned:
                 continue
             condition = self.matcher.best(cleaned)
+            if condition is not None and (condition.code[0] in "RSTUVWXYZ" or condition.score < 1.0):
+                condition = None  # a relative's symptom, injury or circumstance is not family history
             code = family_code(condition.code) if condition is not None else None
             if code is not None and condition is not None:
                 match = Match(
@@ -433,6 +437,81 @@ _SYSTEMIC_INFECTION = (
 )
 
 
+# Codes a lookup of a loose word lands on that an expert would never report from such a word.
+TOO_GENERIC = frozenset(
+    {"R52", "R69", "R68.89", "Z71.9", "Z76.89", "Z02.9", "Z04.9", "Z53.9", "Z53.8", "R99"}
+)
+# "Infection due to <organism>, site not specified" beside a localized infection: the organism is an
+# additional code from B95-B97 instead (I.C.1, the "use additional code" notes of the infections).
+_ORGANISM_AS_ADDITIONAL = {
+    "A49.01": "B95.61",
+    "A49.02": "B95.62",
+    "A49.1": "B95.5",
+    "A49.8": "B96.89",
+    "A49.9": None,
+    "B96.20": "B96.20",
+}
+_LOCALIZED_INFECTION = (
+    "L03",
+    "L02",
+    "L08",
+    "N39.0",
+    "N10",
+    "N30",
+    "N34",
+    "J15",
+    "J18",
+    "J44.0",
+    "K65",
+    "K81",
+    "M00",
+    "M86",
+    "T81.4",
+    "T84.5",
+    "T82.7",
+    "T83.5",
+    "H66",
+    "J01",
+    "J02",
+    "J03",
+    "J20",
+    "A41",
+    "A40",
+    "K57.2",
+    "K35",
+    "N41",
+    "N45",
+    "N70",
+    "N73",
+    "L08.9",
+    "I33",
+    "G00",
+    "G04",
+)
+
+
+def _organisms_as_additional_codes(proposals: list[Proposal], text: str) -> list[Proposal]:
+    if not any(p.code.startswith(_LOCALIZED_INFECTION) for p in proposals):
+        return proposals
+    out = []
+    for p in proposals:
+        if p.code in _ORGANISM_AS_ADDITIONAL:
+            target = _ORGANISM_AS_ADDITIONAL[p.code]
+            if p.code == "A49.8" and re.search(r"\bE\.?\s*coli\b", text, re.IGNORECASE):
+                target = "B96.20"
+            if target is None:
+                continue
+            p = p.model_copy(
+                update={
+                    "code": target,
+                    "guideline_refs": ["I.C.1"],
+                    "rationale": f"The organism of a localized infection is reported as {target} (B95-B97).",
+                }
+            )
+        out.append(p)
+    return out
+
+
 def _with_sepsis_first(proposals: list[Proposal]) -> list[Proposal]:
     """Severe sepsis (R65.2-) is never coded alone: the systemic infection comes first, A41.9 when
     the organism is not documented (I.C.1.d.4)."""
@@ -463,7 +542,7 @@ def _without_unspecified_siblings(proposals: list[Proposal], codeset: object) ->
     for p in proposals:
         title = codeset.title(p.code).lower() if codeset.is_valid(p.code) else ""
         vague = "unspecified" in title or "without complications" in title
-        stem = p.code[:5] if len(p.code) > 5 else p.code[:4]
+        stem = p.code[:3]
         sibling = next(
             (
                 q
@@ -506,7 +585,10 @@ def _merge(picks: list[_Pick]) -> list[Proposal]:
                 assertion=pick.assertion,
                 source="lookup",
                 rank=_rank(pick.mention),
-                features=pick.match.features(),
+                features={
+                    **pick.match.features(),
+                    "diagnosis_section": float(pick.mention.section == "assessment"),
+                },
             )
             by_code[code] = proposal
         proposal.quotes.append(quote.model_copy(update={"text": quote.text or pick.match.phrase}))

@@ -118,8 +118,18 @@ _VAPE = re.compile(r"\b(?:vap(?:es|ing|er)|e-?cig\w*|juul)\b", re.IGNORECASE)
 _CHEW = re.compile(r"\b(?:chew(?:ing|s)? tobacco|snuff|dip(?:s|ping)?\b|smokeless)", re.IGNORECASE)
 
 
-def tobacco(text: str, sections: list[Section]) -> list[Fact]:
-    """Current use of tobacco as nicotine dependence (F17.2-), former use as Z87.891."""
+_OTHERS = re.compile(
+    r"\b(?:mother|mom|father|dad|parents?|brother|sister|siblings?|grand\w*|household|caregivers?|husband|"
+    r"wife|spouse|partner|roommate|secondhand|second-hand|exposure|exposed|passive)\b",
+    re.IGNORECASE,
+)
+
+
+def tobacco(text: str, sections: list[Section], age: int | None = None) -> list[Fact]:
+    """The patient's own current tobacco use as nicotine dependence (F17.2-), former use as
+    Z87.891; someone else's smoking in the line (a parent, secondhand exposure) is not the patient's."""
+    if age is not None and age < 10:
+        return []
     for pattern, code, why in (
         (_CHEW, "F17.220", "Chewing tobacco use is coded as nicotine dependence, chewing tobacco."),
         (_VAPE, "F17.290", "Vaping nicotine is coded as nicotine dependence, other tobacco product."),
@@ -129,11 +139,13 @@ def tobacco(text: str, sections: list[Section]) -> list[Fact]:
             if _section(sections, match.start()) in ("fh", "allergies"):
                 continue
             line = _line(text, match.start())
-            if _NEVER.search(line) or _FORMER.search(line):
+            if _NEVER.search(line) or _FORMER.search(line) or _OTHERS.search(line):
                 continue
             return [Fact(code, match.start(), match.end(), why, "I.C.5.b")]
     for match in _FORMER.finditer(text):
-        if _section(sections, match.start()) in ("fh", "allergies"):
+        if _section(sections, match.start()) in ("fh", "allergies") or _OTHERS.search(
+            _line(text, match.start())
+        ):
             continue
         return [
             Fact(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -97,8 +98,8 @@ def assert_problem(response: Any, status: int) -> dict[str, Any]:
 # -- PostgreSQL --------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def pg_database_url() -> Iterator[str]:
+@contextmanager
+def throwaway_pg_schema() -> Iterator[str]:
     """A database URL whose search_path is a throwaway schema (dropped afterwards), so the app's audit
     store and checkpointer open their tables there without any test-only option in the code. Skips
     when no server answers, unless CHARTPROOF_PG_REQUIRED=1 or CI is set, where it fails."""
@@ -114,6 +115,14 @@ def pg_database_url() -> Iterator[str]:
             pytest.fail(f"PostgreSQL is required here (CI) but {PG_URL} does not answer")
         pytest.skip("PostgreSQL not reachable on 127.0.0.1:5432")
     separator = "&" if "?" in PG_URL else "?"
-    yield f"{PG_URL}{separator}options=-csearch_path%3D{schema}"
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    try:
+        yield f"{PG_URL}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture(scope="module")
+def pg_database_url() -> Iterator[str]:
+    with throwaway_pg_schema() as url:
+        yield url

@@ -14,7 +14,7 @@ import pytest
 
 from agents.store import open_store
 from knowledge.settings import Settings
-from tests.api.conftest import ALICE, CHART, KEYS
+from tests.api.conftest import ALICE, CHART, KEYS, throwaway_pg_schema
 from tests.api.live import LiveServer, chartproof_serve, data_dir_with_indexes
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("live-server")]
@@ -22,19 +22,30 @@ pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("live-server")]
 REQUESTS = 50
 
 
-@pytest.fixture(params=["sqlite", "postgres"], scope="module")
-def server(
-    request: pytest.FixtureRequest, built_settings: Settings, tmp_path_factory: pytest.TempPathFactory
+# Session-scoped, one per backend: pytest-xdist may interleave these tests with other modules of the
+# "live-server" group, and a module-scoped server would then be started again each time.
+@pytest.fixture(scope="session")
+def sqlite_server(
+    built_settings: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[LiveServer, Settings]]:
-    data_dir = data_dir_with_indexes(
-        tmp_path_factory.mktemp(f"serve-{request.param}"), built_settings.index_dir
-    )
-    env = {"CHARTPROOF_API_KEYS": KEYS}
-    if request.param == "postgres":
-        env["CHARTPROOF_DATABASE_URL"] = request.getfixturevalue("pg_database_url")
-    settings = Settings(data_dir=data_dir, database_url=env.get("CHARTPROOF_DATABASE_URL"))
-    with chartproof_serve(data_dir, **env) as live:
-        yield live, settings
+    data_dir = data_dir_with_indexes(tmp_path_factory.mktemp("serve-sqlite"), built_settings.index_dir)
+    with chartproof_serve(data_dir, CHARTPROOF_API_KEYS=KEYS) as live:
+        yield live, Settings(data_dir=data_dir)
+
+
+@pytest.fixture(scope="session")
+def postgres_server(
+    built_settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[LiveServer, Settings]]:
+    data_dir = data_dir_with_indexes(tmp_path_factory.mktemp("serve-postgres"), built_settings.index_dir)
+    with throwaway_pg_schema() as url:
+        with chartproof_serve(data_dir, CHARTPROOF_API_KEYS=KEYS, CHARTPROOF_DATABASE_URL=url) as live:
+            yield live, Settings(data_dir=data_dir, database_url=url)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def server(request: pytest.FixtureRequest) -> tuple[LiveServer, Settings]:
+    return request.getfixturevalue(f"{request.param}_server")
 
 
 def _count(settings: Settings) -> int:

@@ -58,14 +58,14 @@ def _browser_path() -> str:
     return path
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def server(built_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     data_dir = data_dir_with_indexes(tmp_path_factory.mktemp("e2e"), built_settings.index_dir)
     with chartproof_serve(data_dir, CHARTPROOF_API_KEYS=KEYS) as live:
         yield live
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     path = _browser_path()
     from playwright.sync_api import sync_playwright
