@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, FastAPI
-from fastapi.responses import FileResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
@@ -81,7 +82,7 @@ def create_app(
         version=VERSION,
         description=DESCRIPTION,
         lifespan=_lifespan,
-        docs_url="/docs",
+        docs_url=None,  # served below from the swagger-ui package: no CDN, so it works offline
         redoc_url=None,
     )
     app.state.chartproof = state
@@ -92,6 +93,7 @@ def create_app(
     app.include_router(health.router)
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    _add_docs(app)
 
     @app.get("/", include_in_schema=False)
     def page() -> FileResponse:
@@ -101,6 +103,27 @@ def create_app(
     app.add_middleware(BodyLimitMiddleware, max_bytes=config.max_body_bytes)
     app.add_middleware(RequestLogMiddleware, metrics=metrics)
     return app
+
+
+def _add_docs(app: FastAPI) -> None:
+    """OpenAPI docs at /docs with Swagger UI's files from the swagger-ui-bundle-v2 package (a CDN
+    would leave the page blank on an offline machine); the CDN is only the fallback."""
+    try:
+        from swagger_ui_bundle import swagger_ui_path
+    except ImportError:
+        swagger_ui_path = None
+    assets: dict[str, str] = {}
+    if swagger_ui_path is not None:
+        app.mount("/docs-assets", StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
+        assets = {
+            "swagger_js_url": "/docs-assets/swagger-ui-bundle.js",
+            "swagger_css_url": "/docs-assets/swagger-ui.css",
+            "swagger_favicon_url": "/docs-assets/favicon-32x32.png",
+        }
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="chartproof API", **assets)
 
 
 def __getattr__(name: str) -> Any:

@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import KeyRing
 from api.config import ApiConfig
-from api.errors import ServiceUnavailable
+from api.errors import ServiceUnavailable, safe_traceback
 from api.metrics import Metrics
 from knowledge.errors import ChartproofError
 from knowledge.settings import Settings
@@ -104,7 +104,7 @@ class ApiState:
             log.error("warm-up failed: %s", self.warm_error)
         except Exception as exc:  # reported by /healthz; requests retry the warm-up
             self.warm_error = type(exc).__name__
-            log.error("warm-up failed: %s", type(exc).__name__)
+            log.error("warm-up failed: %s\n%s", type(exc).__name__, safe_traceback(exc))
 
     # -- chat ------------------------------------------------------------------------------------
 

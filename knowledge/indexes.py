@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from filelock import FileLock
+
 from knowledge.codeset import get_codeset
 from knowledge.embedding import MODEL_ID, embed
 from knowledge.errors import KnowledgeError
@@ -146,8 +148,15 @@ def _build_dense(settings: Settings, key: str) -> tuple[int, int]:
 
 
 def build_indexes(settings: Settings, force: bool = False) -> BuildReport:
-    """Build whatever is missing or stale (everything with `force`)."""
+    """Build whatever is missing or stale (everything with `force`). A file lock in the data directory
+    makes concurrent processes (a CLI run beside the API, parallel test workers) wait for one build
+    instead of replacing each other's collections."""
     _writable(settings)
+    with FileLock(str(settings.data_dir / ".index-build.lock")):
+        return _build_locked(settings, force)
+
+
+def _build_locked(settings: Settings, force: bool) -> BuildReport:
     key = index_key()
     started = time.perf_counter()
     built = False

@@ -38,31 +38,37 @@ _LAB_VALUE = re.compile(
     r"^[A-Za-z][A-Za-z0-9/ -]{0,12}\s*[:=]?\s*[<>]?\s*\d+(?:\.\d+)?\s*(?:%|mg/dl|mmol/l)?\s*$", re.IGNORECASE
 )
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'/+-]*")
+_RELATIVE = re.compile(
+    r"\b(?:mother|mom|father|dad|parents?|brother|sister|siblings?|son|daughter|children|aunt|uncle|"
+    r"cousin|grand\w+|family|fh|fhx|maternal|paternal)\b",
+    re.IGNORECASE,
+)
+_METASTATIC = re.compile(r"\bmetasta\w*|\bmets\b|\bsecondary (?:to|malignan)", re.IGNORECASE)
 _CONNECTORS = frozenset({"of", "with", "without", "in", "due", "to", "w/", "w/o", "and", "the", "at", "on"})
 
 
 def _clinical_runs(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """Maximal runs of condition words, allowing connectors inside (never at the edges)."""
+    """Maximal runs of condition words. Connectors (of, with, due to) and short tokens ("vitamin D",
+    "type 2", "stage 3b") may sit inside a run; short tokens may also close it ("hepatitis B")."""
     runs: list[tuple[int, int]] = []
-    run_start = run_end = None
-    pending = False
+    run_start: int | None = None
+    run_end: int | None = None
     for token in _WORD.finditer(text, start, end):
         word = token.group().lower()
-        if clinical_words(word):
-            if run_start is None:
-                run_start = token.start()
+        short = len(word) <= 2 or word.isdigit() or bool(re.fullmatch(r"\d+[a-z]", word))
+        if clinical_words(word) and not short:
+            run_start = token.start() if run_start is None else run_start
             run_end = token.end()
-            pending = False
-        elif word in _CONNECTORS and run_start is not None:
-            pending = True
+        elif run_start is not None and short and run_end is not None and token.start() - run_end <= 1:
+            run_end = token.end()  # "vitamin D", "hepatitis B", "CKD 3b": part of the name
+        elif run_start is not None and (word in _CONNECTORS or short):
+            continue
         else:
             if run_start is not None and run_end is not None:
                 runs.append((run_start, run_end))
             run_start = run_end = None
-            pending = False
     if run_start is not None and run_end is not None:
         runs.append((run_start, run_end))
-    _ = pending
     return runs
 
 
@@ -227,14 +233,20 @@ class OfflineEngine:
             a in ("affirmed", "uncertain") for a in mention.part_assertions
         ):
             return []
-        if mention.section == "fh" or mention.assertion == "family":
+        if mention.section == "fh" or (mention.assertion == "family" and _RELATIVE.search(mention.text)):
             return self._family(mention, text)
+        if mention.assertion == "family":
+            return []
         if mention.assertion == "historical":
             if not clinical_words(mention.text):
                 return []
-            match = self.matcher.best(
-                f"personal history of {' '.join(clinical_words(mention.text))}", HISTORY
-            )
+            cleaned = " ".join(clinical_words(mention.text))
+            condition = self.matcher.best(cleaned)
+            if condition is None or condition.code[0] in "RUVWXY" or condition.score < 1.0:
+                return []  # "h/o" of a symptom, a drug or a circumstance is not a history code
+            match = self.matcher.best(f"personal history of {cleaned}", HISTORY)
+            if condition.code[0] == "Z":
+                match = condition  # already a status or history code ("s/p TKA" -> Z96.65-)
             if match and match.coverage >= ACCEPT:
                 return [
                     _Pick(
@@ -249,6 +261,12 @@ class OfflineEngine:
                 continue
             if not mention.first and (match.score < 1.1 or match.features()["margin"] < 0.03):
                 continue
+            if match.code.startswith("C") and _METASTATIC.search(text[span[0] : span[1]]):
+                secondary = self.matcher.best(
+                    f"secondary malignant neoplasm of {text[span[0] : span[1]]}", "C77-C79"
+                )
+                if secondary is not None:
+                    match = secondary
             if not plausible(match.code, mention, text, facts):
                 continue
             typed = with_control_status(with_documented_type(match.code, mention.text, text), mention.text)

@@ -21,10 +21,11 @@ _CUT = re.compile(
     re.IGNORECASE,
 )
 # Commas and slashes between words ("HFrEF / systolic"), never inside r/o, h/o, s/p, w/o, c/o, 3/4.
-_PART = re.compile(r",\s*|(?<=[A-Za-z]{2})\s*/\s*(?=[A-Za-z]{2})", re.IGNORECASE)
+_PART = re.compile(r",(?!\d{3}\b)\s*|(?<=[A-Za-z]{2})\s*/\s*(?=[A-Za-z]{2})", re.IGNORECASE)
 # Inside a part: "A with B", "A and B", "A w/ B", "A + B" may name two codes (or one combination code).
 _JOIN = re.compile(
-    r"\s+(?:with|w/|and|&|\+|plus|due to|secondary to|caused by|from|d/t|2/2)\s+|\s+w/(?=\w)", re.IGNORECASE
+    r"\s+(?:with|w/|and|&|\+|plus|due to|secondary to|caused by|from|d/t|2/2|on|off)\s+|\s+w/(?=\w)",
+    re.IGNORECASE,
 )
 _TOKEN = re.compile(r"[A-Za-z0-9]+(?:['/-][A-Za-z0-9]+)*")
 _LIST_NUMBER = re.compile(r"#?\s*\d{1,2}[.)]?")
@@ -72,7 +73,7 @@ def statements(text: str, sections: list[Section]) -> list[Statement]:
             start = line_start + (bullet.end() if bullet else 0)
             pieces = _pieces(text, start, line_end)
             number_before = False
-            for n, (a, b) in enumerate(pieces):
+            for n, (a, b, opens) in enumerate(pieces):
                 if _LIST_NUMBER.fullmatch(text[a:b].strip()):  # "1. HTN. 2. DM2": item 2 starts here
                     number_before = n > 0
                     continue
@@ -84,20 +85,22 @@ def statements(text: str, sections: list[Section]) -> list[Statement]:
                 if stmt is None:
                     continue
                 s, e = stmt
-                first = n == 0 or numbered
+                first = n == 0 or numbered or opens
                 out.append(Statement(s, e, text[s:e], section.name, line_no, item, first, _parts(text, s, e)))
             item += 1
     return out
 
 
-def _pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    pieces: list[tuple[int, int]] = []
-    cursor = start
+def _pieces(text: str, start: int, end: int) -> list[tuple[int, int, bool]]:
+    """Pieces of a line, each flagged when it opens a sentence (line start or after ". ")."""
+    pieces: list[tuple[int, int, bool]] = []
+    cursor, opens = start, True
     for match in _CUT.finditer(text, start, end):
-        pieces.append((cursor, match.start()))
+        pieces.append((cursor, match.start(), opens))
         cursor = match.end()
-    pieces.append((cursor, end))
-    return [(a, b) for a, b in pieces if b > a]
+        opens = match.group().startswith(".")
+    pieces.append((cursor, end, opens))
+    return [(a, b, o) for a, b, o in pieces if b > a]
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int] | None:

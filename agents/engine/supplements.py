@@ -57,7 +57,21 @@ _AFTER_STOPPED = re.compile(
 _DIABETES = ("E08-E13", "O24")
 # Drugs often given for a short course or only in hospital: long-term use must be said in the line.
 _NEEDS_CHRONICITY = frozenset({"antibiotic", "systemic_steroid", "nsaid", "opiate_analgesic", "antiviral"})
-_INPATIENT_DRUGS = frozenset({"heparin", "enoxaparin", "lovenox", "fondaparinux", "arixtra"})
+_INPATIENT_DRUGS = frozenset(
+    {
+        "heparin",
+        "enoxaparin",
+        "lovenox",
+        "fondaparinux",
+        "arixtra",
+        "anticoagulation",
+        "anticoagulant",
+        "anticoagulants",
+    }
+)
+_IN_HOSPITAL_ONLY = re.compile(
+    r"\b(?:drip|infusion|gtt|sliding[- ]scale|iv push|bolus|protocol|correction scale)\b", re.IGNORECASE
+)
 _CHRONIC = re.compile(
     r"long[- ]?term|chronic(?:ally)?|maintenance|suppressive|for (?:\d+|many|several) (?:years|months)|"
     r"since \d{4}|daily for|years? of|lifelong|indefinite",
@@ -81,6 +95,8 @@ def medications(text: str, sections: list[Section], codes: set[str]) -> list[Fac
             continue
         drug = drugs[match.group(1).lower()]
         code = drug.code
+        if _IN_HOSPITAL_ONLY.search(text[max(0, match.start() - 30) : match.end() + 30]):
+            continue
         needs = drug.drug_class in _NEEDS_CHRONICITY or drug.name in _INPATIENT_DRUGS
         if needs and not _CHRONIC.search(_line(text, match.start())):
             continue

@@ -71,7 +71,10 @@ def test_openapi_lists_every_route(client: TestClient) -> None:
             "properties"
         ]
     )
-    assert "text/html" in client.get("/docs").headers["content-type"]
+    docs = client.get("/docs")
+    assert "text/html" in docs.headers["content-type"]
+    assert "/docs-assets/swagger-ui-bundle.js" in docs.text  # served locally: works offline
+    assert client.get("/docs-assets/swagger-ui-bundle.js").status_code == 200
 
 
 def test_the_page_and_its_assets(client: TestClient) -> None:

@@ -216,3 +216,17 @@ def test_a_wrong_key_shows_an_error(page: Any) -> None:
     page.get_by_test_id("code-button").click()
     expect(page.get_by_test_id("error-banner")).to_contain_text("API key")
     expect(page.get_by_test_id("code-card")).to_have_count(0)
+
+
+def test_the_api_docs_render_offline(browser: Any, server: LiveServer) -> None:
+    from playwright.sync_api import expect
+
+    context = browser.new_context()
+    page = context.new_page()
+    outside: list[str] = []
+    page.on("request", lambda r: None if r.url.startswith(server.url) else outside.append(r.url))
+    page.goto(server.url + "/docs")
+    expect(page.get_by_text("/v1/code").first).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("/v1/threads/{thread_id}/messages").first).to_be_visible()
+    context.close()
+    assert not outside, f"/docs fetched from outside the server: {outside}"
