@@ -8,6 +8,7 @@ ConText decides which cues in the same sentence reach them.
 from __future__ import annotations
 
 import csv
+import threading
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -61,6 +62,10 @@ def _pipeline() -> tuple[Any, Any, Any]:
     return nlp, nlp.get_pipe("medspacy_pyrush"), context
 
 
+# spaCy pipelines and PyRuSH keep per-call state: one chart at a time per process.
+_LOCK = threading.Lock()
+
+
 def warm_up() -> None:
     _pipeline()
 
@@ -70,6 +75,11 @@ def assert_spans(text: str, spans: list[Span]) -> list[Assertion]:
     labels: list[Assertion] = ["affirmed"] * len(spans)
     if not spans:
         return labels
+    with _LOCK:
+        return _judge(text, spans, labels)
+
+
+def _judge(text: str, spans: list[Span], labels: list[Assertion]) -> list[Assertion]:
     nlp, splitter, context = _pipeline()
     doc = _with_line_breaks(splitter(nlp.make_doc(text)))
     pending = sorted(range(len(spans)), key=lambda i: (spans[i].start, -spans[i].end))

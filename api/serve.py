@@ -58,7 +58,7 @@ def serve(host: str | None, port: int, log_level: str = "info", settings: Settin
     shown = f"[{bind}]" if ":" in bind else bind
     click.echo(
         f"chartproof: serving http://{shown}:{port}/ (API docs at /docs; "
-        f"{f'{len(keys)} API key(s)' if keys else 'no API keys: local only'}; data in {settings.data_dir})",
+        f"{f'{len(keys)} API key(s)' if keys else 'no API keys'}; data in {settings.data_dir})",
         err=True,
     )
     uvicorn.run(app, host=bind, port=port, log_level=log_level, access_log=False, server_header=False)

@@ -152,7 +152,10 @@ def build_indexes(settings: Settings, force: bool = False) -> BuildReport:
     makes concurrent processes (a CLI run beside the API, parallel test workers) wait for one build
     instead of replacing each other's collections."""
     _writable(settings)
-    with FileLock(str(settings.data_dir / ".index-build.lock")):
+    settings.index_dir.mkdir(parents=True, exist_ok=True)
+    # The lock lives in the index directory itself, so data directories that share one index (a
+    # symlink) share its lock too.
+    with FileLock(str(settings.index_dir / ".build.lock")):
         return _build_locked(settings, force)
 
 

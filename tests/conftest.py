@@ -79,3 +79,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         )
         if names and "@" not in item.nodeid.rsplit("]", 1)[-1] and hasattr(item, "_id"):
             item._id = coerce_node_id(f"{item.nodeid}@{'_'.join(names)}")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    """Where PostgreSQL is required (CI sets CHARTPROOF_PG_REQUIRED=1), a test that skipped because
+    no server answered fails instead: the PostgreSQL backends must really be tested there."""
+    report = yield
+    required = os.environ.get("CHARTPROOF_PG_REQUIRED") == "1"
+    if required and report.skipped and "PostgreSQL not reachable" in str(report.longrepr):
+        report.outcome = "failed"
+    return report

@@ -214,7 +214,7 @@ class OfflineEngine:
                     guideline_refs=[fact.guideline],
                     match=0.8,
                     source="supplement",
-                    rank=10_000 + fact.start,
+                    rank=200_000 + fact.start,
                 )
             )
         proposals = _organisms_as_additional_codes(_with_sepsis_first(proposals), text)
@@ -602,7 +602,7 @@ def _merge(picks: list[_Pick]) -> list[Proposal]:
                 match=round(pick.match.quality, 3),
                 assertion=pick.assertion,
                 source="lookup",
-                rank=_rank(pick.mention),
+                rank=_rank(pick.mention, pick.span[0]),
                 features={
                     **pick.match.features(),
                     "diagnosis_section": float(pick.mention.section == "assessment"),
@@ -611,14 +611,14 @@ def _merge(picks: list[_Pick]) -> list[Proposal]:
             by_code[code] = proposal
         proposal.quotes.append(quote.model_copy(update={"text": quote.text or pick.match.phrase}))
         proposal.match = max(proposal.match, round(pick.match.quality, 3))
-        proposal.rank = min(proposal.rank, _rank(pick.mention))
+        proposal.rank = min(proposal.rank, _rank(pick.mention, pick.span[0]))
     return list(by_code.values())
 
 
-def _rank(mention: Mention) -> int:
+def _rank(mention: Mention, start: int) -> int:
     """Reporting order before sequencing rules: diagnosis sections first, in the order written."""
-    section_weight = 0 if mention.section == "assessment" else 5_000
-    return section_weight + mention.start
+    section_weight = 0 if mention.section == "assessment" else 100_000
+    return section_weight + start
 
 
 def _mark_principal(proposals: list[Proposal], mentions: list[Mention], sections: list[Section]) -> None:

@@ -82,7 +82,7 @@ def _combine(current: list[Proposal], notes: list[str]) -> list[Proposal]:
             source="combination",
             principal=any(p.principal for p in involved if p.code in dropped)
             or (any(p.principal for p in involved) and combo.use.startswith(("I11", "I12", "I13"))),
-            rank=min(p.rank for p in involved),
+            rank=min((p.rank for p in involved if p.code in dropped), default=min(p.rank for p in involved)),
             features={"score": 1.0, "coverage": 1.0, "margin": 0.2},
         )
         if new.principal:

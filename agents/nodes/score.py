@@ -8,6 +8,7 @@ from typing import Any
 from agents.confidence import confidence
 from agents.conflicts import find_conflicts
 from agents.documentation_gaps import find_gaps
+from agents.engine.sequencing import reporting_order
 from agents.hcc import hcc_for
 from agents.policy import decide, load_policy
 from agents.state import CodingState
@@ -20,9 +21,7 @@ def score(state: CodingState) -> dict[str, Any]:
     findings = state.get("findings", [])
     codeset = get_codeset()
     codes: list[CodeSuggestion] = []
-    proposals = state.get("proposals", [])
-    if proposals and not any(p.principal for p in proposals):
-        proposals[0].principal = True
+    proposals = reporting_order([p.model_copy() for p in state.get("proposals", [])])
     for proposal in proposals:
         codes.append(
             CodeSuggestion(
@@ -38,7 +37,6 @@ def score(state: CodingState) -> dict[str, Any]:
                 hcc=hcc_for(proposal.code),
             )
         )
-    codes.sort(key=lambda c: not c.principal)
     gaps = find_gaps(codes, chart.text)
     conflicts = find_conflicts(state.get("mentions", []), [c.code for c in codes])
     review = decide(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator, Iterator
+from contextlib import suppress
 from functools import partial
 from typing import Annotated, Any
 
@@ -116,10 +117,11 @@ async def post_message(
                 "error",
                 {"message": "the assistant failed; it has been logged", "status": 500, "fallback": False},
             )
-        finally:
+        finally:  # on a client that went away too; the generator may still be running in its thread
             closer = getattr(stream, "close", None)
             if callable(closer):
-                closer()
+                with suppress(ValueError):
+                    closer()
         if last not in ("done", "error"):
             yield _event("done", {})
 

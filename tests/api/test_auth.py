@@ -3,6 +3,10 @@ key's name is the reviewer recorded in the audit trail; /healthz and /metrics st
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -85,3 +89,15 @@ def test_serve_binds_loopback_unless_keys_or_told() -> None:
     assert choose_host("localhost", keys_configured=False) == ("localhost", None)
     host, warning = choose_host("0.0.0.0", keys_configured=False)
     assert host == "0.0.0.0" and warning and "CHARTPROOF_API_KEYS" in warning
+
+
+def test_serve_refuses_a_malformed_key_list(tmp_path: Path) -> None:
+    script = Path(sys.executable).with_name("chartproof")
+    env = {**os.environ, "CHARTPROOF_API_KEYS": "alice:", "CHARTPROOF_DATA_DIR": str(tmp_path)}
+    done = subprocess.run(
+        [str(script), "serve", "--port", "1"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "chartproof: error: CHARTPROOF_API_KEYS entry 1 is not 'name:key' or a bare key"
+    ]
