@@ -229,6 +229,20 @@ class OfflineEngine:
     ) -> list[_Pick]:
         if mention.section in SKIP_SECTIONS:
             return []
+        head = mention.part_assertions[0] if mention.part_assertions else mention.assertion
+        if head == "historical" and mention.assertion != "historical":
+            # "colon cancer, no recurrence": the head is history; the trailing negation is not
+            first = mention.parts[0]
+            mention = mention.model_copy(
+                update={
+                    "start": first.start,
+                    "end": first.end,
+                    "text": text[first.start : first.end],
+                    "assertion": "historical",
+                    "parts": [],
+                    "part_assertions": [],
+                }
+            )
         if mention.assertion in ("negated", "hypothetical") and not any(
             a in ("affirmed", "uncertain") for a in mention.part_assertions
         ):
@@ -261,10 +275,12 @@ class OfflineEngine:
                 continue
             if not mention.first and (match.score < 1.1 or match.features()["margin"] < 0.03):
                 continue
+            if match.code[0] == "Z" and (
+                match.score < 1.1 or len(clinical_words(text[span[0] : span[1]])) < 2
+            ):
+                continue  # a status or encounter code needs a phrase that says so ("Tests", "partner" do not)
             if match.code.startswith("C") and _METASTATIC.search(text[span[0] : span[1]]):
-                secondary = self.matcher.best(
-                    f"secondary malignant neoplasm of {text[span[0] : span[1]]}", "C77-C79"
-                )
+                secondary = self.matcher.best(f"secondary malignant neoplasm of {mention.text}", "C77-C79")
                 if secondary is not None:
                     match = secondary
             if not plausible(match.code, mention, text, facts):

@@ -162,7 +162,14 @@ def _weaker(current: list[Proposal], a: str, b: str) -> str | None:
     pb = next((p for p in current if p.code == b), None)
     if pa is None or pb is None:
         return None
-    key = lambda p: (p.match + 0.05 * len(p.evidence or p.quotes), -p.rank)  # noqa: E731
+    codeset = get_codeset()
+
+    def key(p: Proposal) -> tuple[float, bool, float, int]:
+        # the provider's assessment over history and narrative, a specified code over an
+        # unspecified one, then the better fit, then the one listed first
+        title = codeset.title(p.code) if codeset.is_valid(p.code) else ""
+        return (p.features.get("diagnosis_section", 1.0), not _vague(title), p.match, -p.rank)
+
     return a if key(pa) < key(pb) else b
 
 
