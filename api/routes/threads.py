@@ -14,7 +14,7 @@ from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 
@@ -30,9 +30,19 @@ _END = object()
 
 
 class ThreadRequest(BaseModel):
+    """`{"chart": {...}}`, or the chart itself (a body with "text"), or nothing."""
+
+    model_config = ConfigDict(extra="allow")
+
     chart: Annotated[dict[str, Any], ChartSchema] | None = Field(
         default=None, description="The chart to talk about (optional; a thread can start without one)."
     )
+
+    def chart_data(self) -> dict[str, Any] | None:
+        if self.chart is not None:
+            return self.chart
+        extra = self.model_extra or {}
+        return dict(extra) if "text" in extra else None
 
 
 class ThreadCreated(BaseModel):
@@ -58,7 +68,8 @@ class MessageRequest(BaseModel):
     responses=problems(400, 401, 413, 422, 503),
 )
 async def create_thread(state: StateDep, body: ThreadRequest | None = None) -> ThreadCreated:
-    chart = chart_from_data(body.chart) if body is not None and body.chart is not None else None
+    data = body.chart_data() if body is not None else None
+    chart = chart_from_data(data) if data is not None else None
     chat = await run_in_threadpool(state.chat)
     thread_id = await run_in_threadpool(chat.create_thread, chart)
     return ThreadCreated(thread_id=str(thread_id))

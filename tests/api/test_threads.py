@@ -147,3 +147,12 @@ def test_chat_not_available_is_503(api_settings: Settings) -> None:
 
     with make_client(api_settings, chat_factory=unavailable) as client:
         assert_problem(client.post("/v1/threads", json={}, headers=ALICE), 503)
+
+
+def test_a_thread_also_takes_the_chart_itself_as_the_body(client: TestClient) -> None:
+    created = client.post("/v1/threads", json=CHART, headers=ALICE)
+    assert created.status_code == 201
+    events = read_events(client, created.json()["thread_id"], "which codes and why?", ALICE)
+    message = events[-2]["data"]["content"]
+    assert "no chart" not in message.lower() and "E11.22" in message
+    assert_problem(client.post("/v1/threads", json={"text": ""}, headers=ALICE), 422)
