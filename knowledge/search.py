@@ -162,7 +162,12 @@ class CodeSearch:
         return [hit for hit, _ in self.rank_scored(phrase, k)]
 
     def rank_scored(
-        self, phrase: str, k: int, within: Callable[[str], bool] | None = None, dense: bool = True
+        self,
+        phrase: str,
+        k: int,
+        within: Callable[[str], bool] | None = None,
+        dense: bool = True,
+        candidates: int = CANDIDATES,
     ) -> list[tuple[LookupHit, float]]:
         """Ranked hits with their coverage: the share (0-1) of the phrase's concepts the code says.
 
@@ -170,13 +175,13 @@ class CodeSearch:
         the embedding query (faster; the coding engine calls this for many short fragments).
         """
         query = analyse(phrase, self.lexicon, self.idf)
-        candidates = self.index.search(query.search_terms, CANDIDATES)
-        if not candidates:
+        found = self.index.search(query.search_terms, candidates)
+        if not found:
             return []
-        top_bm25 = candidates[0][1]
+        top_bm25 = found[0][1]
         similar = self._dense(phrase) if dense else {}
         scored: list[tuple[float, float, int]] = []
-        for doc, bm25 in candidates:
+        for doc, bm25 in found:
             if within is not None and not within(self.index.codes[doc]):
                 continue
             score, coverage = self._score(query, doc, bm25 / top_bm25, similar)

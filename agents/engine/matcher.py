@@ -91,7 +91,10 @@ class Matcher:
         if within:
             ranges = within.split(",")
             keep = lambda code: any(self.codeset.in_range(code, r) for r in ranges)  # noqa: E731
-        hits = self.search.rank_scored(phrase, 4, within=keep, dense=False)
+        # fewer BM25 candidates than interactive lookup: the engine asks many short questions
+        hits = self.search.rank_scored(
+            phrase, 4, within=keep, dense=False, candidates=120 if keep is None else 600
+        )
         if not hits:
             return None
         top, coverage = hits[0]
