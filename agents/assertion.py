@@ -114,8 +114,24 @@ def _with_line_breaks(doc: Any) -> Any:
     return doc
 
 
+_CATEGORY_LABEL: dict[str, Assertion] = {
+    "NEGATED_EXISTENCE": "negated",
+    "FAMILY": "family",
+    "HYPOTHETICAL": "hypothetical",
+    "POSSIBLE_EXISTENCE": "uncertain",
+    "HISTORICAL": "historical",
+}
+
+
 def _label(ent: Any) -> Assertion:
-    for attr, label in _PRECEDENCE:
-        if getattr(ent._, attr):
+    """The assertion from the cues outside the target: a cue inside it is part of the diagnosis's own
+    wording ("osteoporosis without fracture", "migraine without aura")."""
+    outside = {
+        _CATEGORY_LABEL.get(m.category.upper())
+        for m in ent._.modifiers
+        if not (ent.start <= m.modifier_span[0] and m.modifier_span[1] <= ent.end)
+    }
+    for _, label in _PRECEDENCE:
+        if label in outside:
             return label
     return "affirmed"

@@ -21,7 +21,8 @@ _HEADER = re.compile(
 )
 # Short section labels that notes also run inline: "... quit 2009. FH: noncontributory."
 _INLINE = re.compile(
-    r"(?<=[.;]) +(?P<title>FH|FHx|SH|PMH|PSH|ROS|Meds|Allergies|Family history|Social history|Social)"
+    r"(?<=[.;]) +(?P<title>FH|FHx|SH|PMH|PSH|ROS|Meds|Allergies|Family history|Social history|Social|"
+    r"Impression|Assessment|Diagnosis|Diagnoses|Dx|A/P|Plan)"
     r"\s*:(?!/)"
 )
 _CAPS = re.compile(r"^[ \t]*(?P<title>[A-Z][A-Z0-9 /&\-\(\)]{2,60}?)[ \t]*$", re.MULTILINE)

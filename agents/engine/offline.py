@@ -43,6 +43,11 @@ _RELATIVE = re.compile(
     r"cousin|grand\w+|family|fh|fhx|maternal|paternal)\b",
     re.IGNORECASE,
 )
+# "My impression is ...", "The diagnosis is ...": a diagnosis statement wherever it is written.
+_STATES_DIAGNOSIS = re.compile(
+    r"(?:(?:my|our|the|final|working|clinical)\s+)?(?:impression|assessment|diagnosis|dx)\s+(?:is|was|of)\b",
+    re.IGNORECASE,
+)
 _METASTATIC = re.compile(r"\bmetasta\w*|\bmets\b|\bsecondary (?:to|malignan)", re.IGNORECASE)
 _CONNECTORS = frozenset({"of", "with", "without", "in", "due", "to", "w/", "w/o", "and", "the", "at", "on"})
 
@@ -268,7 +273,7 @@ class OfflineEngine:
                     )
                 ]
             return []
-        in_dx = mention.section in coding
+        in_dx = mention.section in coding or bool(_STATES_DIAGNOSIS.match(mention.text))
         picks = []
         for match, span, assertion in self._readings(mention, text, inpatient and in_dx):
             if not in_dx and not self._chronic(match.code):
