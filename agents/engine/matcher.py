@@ -59,6 +59,51 @@ def is_qualifier(phrase: str) -> bool:
     return bool(content) and all(w in qualifier_words() for w in content)
 
 
+_SUPPLEMENTS = (
+    "folic acid",
+    "folate",
+    "iron",
+    "ferrous sulfate",
+    "vitamin d",
+    "vitamin d3",
+    "cholecalciferol",
+    "ergocalciferol",
+    "calcium",
+    "calcium carbonate",
+    "magnesium",
+    "potassium chloride",
+    "kcl",
+    "b12",
+    "cyanocobalamin",
+    "multivitamin",
+    "mvi",
+    "thiamine",
+    "fish oil",
+    "melatonin",
+    "docusate",
+    "senna",
+    "miralax",
+    "polyethylene glycol",
+    "tylenol",
+    "acetaminophen",
+    "normal saline",
+    "lactated ringer",
+)
+
+
+@lru_cache(maxsize=1)
+def drug_words() -> frozenset[str]:
+    """Every word of a drug or supplement name: a statement made only of these names a treatment."""
+    text = resources.files("agents.data").joinpath("medications.tsv").read_text(encoding="utf-8")
+    names = [line.split("\t", 1)[0] for line in text.splitlines()[1:] if line.strip()]
+    return frozenset(w for name in [*names, *_SUPPLEMENTS] for w in words(name))
+
+
+def names_a_drug(phrase: str) -> bool:
+    content = clinical_words(phrase)
+    return bool(content) and all(w in drug_words() for w in content)
+
+
 def clinical_words(phrase: str) -> list[str]:
     """The words of a phrase that could name a condition (not stopwords, numbers or plan words)."""
     noise = noise_words()
@@ -85,7 +130,7 @@ class Matcher:
         return self._best(phrase.strip(), within)
 
     def _lookup(self, phrase: str, within: str | None) -> Match | None:
-        if not clinical_words(phrase):
+        if not clinical_words(phrase) or names_a_drug(phrase):
             return None
         keep: Callable[[str], bool] | None = None
         if within:
