@@ -52,6 +52,32 @@ _METASTATIC = re.compile(r"\bmetasta\w*|\bmets\b|\bsecondary (?:to|malignan)", r
 _CONNECTORS = frozenset({"of", "with", "without", "in", "due", "to", "w/", "w/o", "and", "the", "at", "on"})
 
 
+_ORGANISM = re.compile(
+    r"\b(?:E\.?\s?coli|MRSA|MSSA|VRE|ESBL(?:[- ]producing)?(?: E\.?\s?coli)?|pseudomonas|klebsiella|"
+    r"enterococc\w*|strep(?:tococc\w*)?(?: pneumoniae| pyogenes)?|GBS|GAS|staph(?:ylococc\w*)?(?: aureus)?|"
+    r"H\.?\s?pylori|C\.?\s?diff(?:icile)?|proteus|serratia|enterobacter|candida|RSV|influenza [AB]|"
+    r"COVID(?:-19)?|norovirus|rotavirus|adenovirus|mycoplasma)\b",
+    re.IGNORECASE,
+)
+
+
+def _organism_split(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """ "E. coli UTI", "MRSA cellulitis L leg": the organism and the infection, as two pieces (the
+    organism becomes a B95-B97 code beside a localized infection, or joins a combination code)."""
+    found = _ORGANISM.search(text, start, end)
+    if found is None:
+        return []
+    before = (start, found.start()) if found.start() - start > 2 else None
+    after = (found.end(), end) if end - found.end() > 2 else None
+    rest = [span for span in (before, after) if span and clinical_words(text[span[0] : span[1]])]
+    if not rest:
+        return []
+    return [
+        (found.start(), found.end()),
+        *[(a + len(text[a:b]) - len(text[a:b].lstrip()), b) for a, b in rest],
+    ]
+
+
 def _clinical_runs(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """Maximal runs of condition words. Connectors (of, with, due to) and short tokens ("vitamin D",
     "type 2", "stage 3b") may sit inside a run; short tokens may also close it ("hepatitis B")."""
@@ -394,7 +420,8 @@ class OfflineEngine:
     def _part(self, text: str, start: int, end: int) -> list[tuple[Match, tuple[int, int]]]:
         """One part: itself when it names a condition well, else its "A with/and/due to B" pieces."""
         match = self.matcher.best(text[start:end])
-        pieces = [(self.matcher.best(text[a:b]), (a, b)) for a, b in joined_parts(text, start, end)]
+        pieces = [(self.matcher.best(text[a:b]), (a, b)) for a, b in _organism_split(text, start, end)]
+        pieces = pieces or [(self.matcher.best(text[a:b]), (a, b)) for a, b in joined_parts(text, start, end)]
         found = [(m, span) for m, span in pieces if m is not None]
         if match is not None and match.coverage >= 0.85:
             # "cough and fever": two conditions each named exactly beat one code that happens to
