@@ -4,6 +4,8 @@ that override the written order:
 - a systemic infection (sepsis) before the localized infection and R65.2- (I.C.1.d.4);
 - hypertensive heart / kidney combination codes before the I50 and N18 codes they ask for (I.C.9.a);
 - a diabetes-with-CKD code before its N18 stage code (use additional code, I.C.4.a);
+- the reason for an encounter for examination, screening, follow-up or chemotherapy first (IV.O);
+- the reason for an encounter for examination, screening, follow-up or chemotherapy first (IV.O);
 - codes that may never be first (R65.2-, B95-B97, Z3A, Z68, Z79, Z87.891, ...) move down.
 """
 
@@ -46,13 +48,21 @@ _ASKED_BY = (
 )
 
 
-def reporting_order(proposals: list[Proposal]) -> list[Proposal]:
+# The reason for the encounter: general examinations and screening (IV.O, I.C.21.c.12-13), follow-up
+# after completed treatment (I.C.21.c.8), and encounters for chemotherapy or radiotherapy (I.C.2.e.2).
+_ENCOUNTER_REASON = ("Z00", "Z01", "Z02", "Z03", "Z04", "Z08", "Z09", "Z11", "Z12", "Z13", "Z51.0", "Z51.1")
+
+
+def reporting_order(proposals: list[Proposal], setting: str = "outpatient") -> list[Proposal]:
     if not proposals:
         return proposals
     ordered = sorted(proposals, key=lambda p: (not p.principal, p.rank))
     first = ordered[0]
     systemic = next((p for p in ordered if p.code.startswith(_SYSTEMIC)), None)
-    if systemic is not None and not first.code.startswith(
+    reason = next((p for p in ordered if p.code.startswith(_ENCOUNTER_REASON)), None)
+    if reason is not None and (setting != "inpatient" or reason.code.startswith("Z51")):
+        first = reason
+    elif systemic is not None and not first.code.startswith(
         ("O", "P", "T81", "T80", "T82", "T83", "T84", "T85")
     ):
         first = systemic

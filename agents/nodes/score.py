@@ -21,7 +21,7 @@ def score(state: CodingState) -> dict[str, Any]:
     findings = state.get("findings", [])
     codeset = get_codeset()
     codes: list[CodeSuggestion] = []
-    proposals = reporting_order([p.model_copy() for p in state.get("proposals", [])])
+    proposals = reporting_order([p.model_copy() for p in state.get("proposals", [])], chart.setting)
     for proposal in proposals:
         codes.append(
             CodeSuggestion(
