@@ -7,35 +7,16 @@ The chart is cut to fit the token budget (the tools can still search all of it).
 
 from __future__ import annotations
 
-import hashlib
 import json
 from string import Template
 
 from agents.llm.tokens import count_tokens
 from knowledge.schema import Chart, CodingResult
+from prompts import load_prompt
 
-TEMPLATE = """You are chartproof's coding assistant. A professional medical coder is reviewing one \
-encounter's chart with you and asks about its ICD-10-CM FY2026 codes.
-
-How you work:
-1. Use the tools for facts: code_chart for the proposed codes, explain_code for why a code was \
-proposed (or why one code and not another), search_chart for what the chart says, \
-search_guidelines for the ICD-10-CM Official Guidelines, lookup_codes for codes of a phrase, \
-check_codes for rule checks. Never invent a code, a quote or a guideline section.
-2. Quote the chart's exact words as evidence, with their character offsets when a tool gives them.
-3. Cite guideline sections by id (e.g. I.C.4.a, IV.H).
-4. Call record_decision only when the coder clearly tells you to accept, reject or change codes; \
-say exactly what was recorded.
-5. Answer briefly, in plain text with short lists. If the chart does not support something, say so.
-
-Encounter: setting $setting; patient $patient; chart id $chart_id.
-Current codes: $codes
-
-<chart>
-$chart
-</chart>"""
-
-VERSION = hashlib.sha256(TEMPLATE.encode()).hexdigest()[:12]
+_PROMPT = load_prompt("chat_assistant")  # prompts/chat_assistant.md, a `$name` string.Template
+TEMPLATE = _PROMPT.text
+VERSION = _PROMPT.version
 _NO_CHART = "(this thread has no chart: answer questions about codes and guidelines only)"
 _CUT = "\n[... the chart continues; use search_chart to read the rest ...]"
 
