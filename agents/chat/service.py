@@ -27,6 +27,7 @@ from agents.chat.events import EVENT_TYPES, ChatEvent
 from agents.chat.graph import build_graph
 from agents.chat.tools import DEFAULT_REVIEWER
 from agents.llm.provider import llm_configured, make_client
+from agents.services import get_services
 from agents.store.checkpointer import close_checkpointer, open_checkpointer
 from knowledge.errors import ChartError, ChartproofError, InputError, NotFoundError
 from knowledge.schema import Chart
@@ -62,18 +63,27 @@ class ChatService:
         self._token_delay = token_delay
 
     # -- threads ------------------------------------------------------------------------------------------
-    def create_thread(self, chart: Chart | dict[str, Any] | None = None) -> str:
-        """A new thread about `chart` (or about nothing in particular); its id is a uuid hex."""
+    def create_thread(self, chart: Chart | dict[str, Any] | None = None, audit_id: str | None = None) -> str:
+        """A new thread about `chart` (or about nothing in particular); its id is a uuid hex. With an
+        `audit_id` the thread starts from that coding run (its chart unless one is given, and its
+        codes), and decisions made in the chat are recorded on that audit record (NotFoundError
+        when there is no such record)."""
         if isinstance(chart, dict):
             try:
                 chart = Chart.model_validate(chart)
             except ValidationError as exc:
                 raise ChartError(f"the chart is not valid: {exc.errors()[0]['msg']}") from exc
+        result: dict[str, Any] | None = None
+        if audit_id is not None:
+            record = get_services(self.settings).store().get(audit_id)
+            result = record.result
+            if chart is None:
+                chart = Chart.model_validate(record.chart)
         thread_id = uuid.uuid4().hex
         values: dict[str, Any] = {
             "chart": chart.model_dump(mode="json") if chart is not None else None,
-            "result": None,
-            "audit_id": None,
+            "result": result,
+            "audit_id": audit_id,
             "messages": [],
         }
         # Written as the router's output: the thread exists, and its next turn starts at START.

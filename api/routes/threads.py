@@ -37,12 +37,18 @@ class ThreadRequest(BaseModel):
     chart: Annotated[dict[str, Any], ChartSchema] | None = Field(
         default=None, description="The chart to talk about (optional; a thread can start without one)."
     )
+    audit_id: str | None = Field(
+        default=None,
+        pattern=r"^[0-9a-f]{32}$",
+        description="An existing coding run: the thread starts from its chart and codes, and decisions "
+        "made in the chat are recorded on that audit record.",
+    )
 
     def chart_data(self) -> dict[str, Any] | None:
         if self.chart is not None:
             return self.chart
         extra = self.model_extra or {}
-        return dict(extra) if "text" in extra else None
+        return {k: v for k, v in extra.items() if k != "audit_id"} if "text" in extra else None
 
 
 class ThreadCreated(BaseModel):
@@ -71,7 +77,8 @@ async def create_thread(state: StateDep, body: ThreadRequest | None = None) -> T
     data = body.chart_data() if body is not None else None
     chart = chart_from_data(data) if data is not None else None
     chat = await run_in_threadpool(state.chat)
-    thread_id = await run_in_threadpool(chat.create_thread, chart)
+    audit_id = body.audit_id if body is not None else None
+    thread_id = await run_in_threadpool(chat.create_thread, chart, audit_id)
     return ThreadCreated(thread_id=str(thread_id))
 
 

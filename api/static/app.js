@@ -645,6 +645,8 @@ function chatBubble(role, text) {
 async function ensureThread() {
   if (state.threadId) return state.threadId;
   const body = state.chart ? { chart: state.chart } : {};
+  const auditId = state.result && state.result.meta && state.result.meta.audit_id;
+  if (auditId) body.audit_id = auditId;  // the chat talks about, and records decisions on, this coding
   const created = await api("/v1/threads", { method: "POST", body });
   state.threadId = created.thread_id;
   state.threadChart = state.chart;

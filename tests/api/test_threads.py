@@ -156,3 +156,16 @@ def test_a_thread_also_takes_the_chart_itself_as_the_body(client: TestClient) ->
     message = events[-2]["data"]["content"]
     assert "no chart" not in message.lower() and "E11.22" in message
     assert_problem(client.post("/v1/threads", json={"text": ""}, headers=ALICE), 422)
+
+
+def test_a_thread_on_an_existing_coding_records_decisions_there(client: TestClient) -> None:
+    coded = client.post("/v1/code", json=CHART, headers=ALICE).json()
+    audit_id = coded["meta"]["audit_id"]
+    created = client.post("/v1/threads", json={"audit_id": audit_id}, headers=ALICE)
+    assert created.status_code == 201, created.text
+    events = read_events(client, created.json()["thread_id"], "accept", ALICE)
+    assert events[-1]["data"]["audit_id"] == audit_id
+    record = client.get(f"/v1/audit/{audit_id}", headers=ALICE).json()
+    assert [d["decision"] for d in record["decisions"]] == ["accept"]
+    assert_problem(client.post("/v1/threads", json={"audit_id": "0" * 32}, headers=ALICE), 404)
+    assert_problem(client.post("/v1/threads", json={"audit_id": "not-an-id"}, headers=ALICE), 422)
