@@ -120,7 +120,8 @@ def family_code(condition: str) -> str | None:
     codeset = get_codeset()
     if condition.startswith(("Z80", "Z81", "Z82", "Z83", "Z84")):
         return condition
-    return next((z for spec, z in _family_table() if codeset.in_range(condition, spec)), None)
+    found = next((z for spec, z in _family_table() if codeset.in_range(condition, spec)), None)
+    return None if found == "none" else found  # "none": an acute illness of a relative
 
 
 @lru_cache(maxsize=1)

@@ -86,6 +86,7 @@ def test_family_history_follows_the_condition() -> None:
     assert family_code("E11.9") == "Z83.3"
     assert family_code("J45.909") == "Z82.5"
     assert family_code("Z83.3") == "Z83.3"
+    assert family_code("J18.9") is None  # a relative's pneumonia is not family history
 
 
 def _proposal(code: str, rank: int, principal: bool = False, match: float = 0.8) -> Proposal:
