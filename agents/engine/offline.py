@@ -426,8 +426,11 @@ class OfflineEngine:
         found = [(m, span) for m, span in pieces if m is not None]
         if match is not None and match.coverage >= 0.85:
             # "cough and fever": two conditions each named exactly beat one code that happens to
-            # mention both words somewhere in its inclusion terms
+            # mention both words somewhere in its inclusion terms; a combination code the pieces
+            # themselves rank ("hypertensive heart" -> I13.10 among its candidates) stays whole
+            near = {m.code for m, _ in found} | {code for m, _ in found for code, _ in m.alternatives}
             separate = len(found) == len(pieces) >= 2 and all(m.score >= 1.1 for m, _ in found)
+            separate = separate and match.code not in near
             if not (separate and match.score < min(m.score for m, _ in found)):
                 return [(match, (start, end))]
         if found:
