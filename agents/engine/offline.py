@@ -286,10 +286,12 @@ class OfflineEngine:
         if mention.assertion == "historical":
             if not clinical_words(mention.text):
                 return []
-            cleaned = " ".join(clinical_words(mention.text))
-            condition = self.matcher.best(cleaned)
-            if condition is None or condition.code[0] in "RUVWXY" or condition.score < 1.0:
-                return []  # "h/o" of a symptom, a drug or a circumstance is not a history code
+            # "h/o" of a symptom, a drug or a circumstance is not a history code
+            found = self._condition(text, mention.start, mention.end, "ABCDEFGHIJKLMNOPQSTZ")
+            if found is None:
+                return []
+            condition, (c_start, c_end) = found
+            cleaned = " ".join(clinical_words(text[c_start:c_end]))
             match = self.matcher.best(f"personal history of {cleaned}", HISTORY)
             if condition.code[0] == "Z":
                 match = condition  # already a status or history code ("s/p TKA" -> Z96.65-)
@@ -333,6 +335,23 @@ class OfflineEngine:
             picks.append(_Pick(match, mention, span, why, refs, assertion))
         return picks
 
+    def _condition(
+        self, text: str, start: int, end: int, allowed: str
+    ) -> tuple[Match, tuple[int, int]] | None:
+        """The condition a history or family statement names: its condition words together, else
+        its "A with B" pieces, else its runs of condition words ("older brother with Parkinson's
+        disease" -> Parkinson's disease). Only codes whose first letter is in `allowed` count."""
+        cleaned = " ".join(clinical_words(text[start:end]))
+        if not cleaned:
+            return None
+        candidates: list[tuple[Match | None, tuple[int, int]]] = [(self.matcher.best(cleaned), (start, end))]
+        candidates += [(self.matcher.best(text[a:b]), (a, b)) for a, b in joined_parts(text, start, end)]
+        candidates += [(self.matcher.best(text[a:b]), (a, b)) for a, b in _clinical_runs(text, start, end)]
+        for match, span in candidates:
+            if match is not None and match.code[0] in allowed and match.score >= 1.0:
+                return match, span
+        return None
+
     def _family(self, mention: Mention, text: str) -> list[_Pick]:
         """Family history: the relative's condition is looked up, then mapped to its Z80-Z84 code."""
         spans = [(p.start, p.end) for p in mention.parts] or [(mention.start, mention.end)]
@@ -341,9 +360,9 @@ class OfflineEngine:
             cleaned = " ".join(clinical_words(text[start:end]))
             if not cleaned:
                 continue
-            condition = self.matcher.best(cleaned)
-            if condition is not None and (condition.code[0] in "RSTUVWXYZ" or condition.score < 1.0):
-                condition = None  # a relative's symptom, injury or circumstance is not family history
+            # a relative's symptom, injury or circumstance is not family history: diseases only
+            found = self._condition(text, start, end, "ABCDEFGHIJKLMNOQ")
+            condition = found[0] if found is not None else None
             code = family_code(condition.code) if condition is not None else None
             if code is not None and condition is not None:
                 match = Match(
