@@ -22,7 +22,7 @@ from importlib import resources
 from agents.engine import supplements
 from agents.engine.diabetes import with_control_status, with_documented_type
 from agents.engine.matcher import ACCEPT, Match, Matcher, clinical_words, is_qualifier
-from agents.engine.statements import joined_parts
+from agents.engine.statements import comma_parts, joined_parts
 from agents.state import Mention, Proposal, Proposals, Quote, Section
 from knowledge.codeset import get_codeset
 from knowledge.guidelines import rules_for_code
@@ -345,7 +345,8 @@ class OfflineEngine:
         if not cleaned:
             return None
         candidates: list[tuple[Match | None, tuple[int, int]]] = [(self.matcher.best(cleaned), (start, end))]
-        candidates += [(self.matcher.best(text[a:b]), (a, b)) for a, b in joined_parts(text, start, end)]
+        pieces = comma_parts(text, start, end) + joined_parts(text, start, end)
+        candidates += [(self.matcher.best(text[a:b]), (a, b)) for a, b in pieces]
         candidates += [(self.matcher.best(text[a:b]), (a, b)) for a, b in _clinical_runs(text, start, end)]
         for match, span in candidates:
             if match is not None and match.code[0] in allowed and match.score >= 1.0:

@@ -129,6 +129,11 @@ def core_span(text: str, start: int, end: int) -> tuple[int, int]:
     return tokens[0].start(), tokens[-1].end()
 
 
+def comma_parts(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The comma / slash separated pieces of a span (empty when there is none)."""
+    return _parts(text, start, end)
+
+
 def joined_parts(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """The pieces of "A with B" / "A and B" / "A w/ B" (empty when there is no such joint)."""
     return _parts(text, start, end, _JOIN)
