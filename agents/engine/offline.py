@@ -48,6 +48,9 @@ _STATES_DIAGNOSIS = re.compile(
     r"(?:(?:my|our|the|final|working|clinical)\s+)?(?:impression|assessment|diagnosis|dx)\s+(?:is|was|of)\b",
     re.IGNORECASE,
 )
+_PRESENT = re.compile(
+    r"\b(?:current(?:ly)?|active(?:ly)?|ongoing|still|now|new|stage \d|today)\b", re.IGNORECASE
+)
 _METASTATIC = re.compile(r"\bmetasta\w*|\bmets\b|\bsecondary (?:to|malignan)", re.IGNORECASE)
 _CONNECTORS = frozenset({"of", "with", "without", "in", "due", "to", "w/", "w/o", "and", "the", "at", "on"})
 
@@ -286,6 +289,8 @@ class OfflineEngine:
         if mention.assertion == "historical":
             if not clinical_words(mention.text):
                 return []
+            if _PRESENT.search(mention.text):
+                return []  # "History: 64 y/o, current smoker": the history label, a present condition
             # "h/o" of a symptom, a drug or a circumstance is not a history code
             found = self._condition(text, mention.start, mention.end, "ABCDEFGHIJKLMNOPQSTZ")
             if found is None:
