@@ -25,7 +25,6 @@ def repair(
     proposals: list[Proposal], findings: list[Finding], setting: str
 ) -> tuple[list[Proposal], list[str]]:
     """The repaired proposals, in reporting order, and a note for each change made."""
-    codeset = get_codeset()
     notes: list[str] = []
     current = [p.model_copy(deep=True) for p in proposals]
     rules = {f.rule for f in findings if f.severity in ("error", "warning")}
@@ -53,7 +52,6 @@ def repair(
     current = _dedupe(current)
     for i, proposal in enumerate(current):
         proposal.rank = i
-    _ = codeset
     return current, notes
 
 
