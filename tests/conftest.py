@@ -20,6 +20,7 @@ SHARED = Path(
     os.environ.get("CHARTPROOF_TEST_DATA_DIR", Path(tempfile.gettempdir()) / "chartproof-test-data")
 )
 REFERENCE = ROOT.parent / "shared" / "reference"
+TEST_DATABASE_URL = os.environ.get("CHARTPROOF_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 @pytest.fixture(scope="session")
@@ -90,3 +91,24 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
     if required and report.skipped and "PostgreSQL not reachable" in str(report.longrepr):
         report.outcome = "failed"
     return report
+
+
+@pytest.fixture(scope="module")
+def pg_schema() -> Iterator[str]:
+    """A throwaway PostgreSQL schema for one test module, dropped afterwards; the test skips with a
+    one-line reason when no server answers (and fails instead where CHARTPROOF_PG_REQUIRED=1)."""
+    import uuid
+
+    import psycopg
+
+    from agents.store.postgres import describe
+
+    try:
+        with psycopg.connect(TEST_DATABASE_URL, connect_timeout=3, autocommit=True) as conn:
+            schema = f"chartproof_test_{uuid.uuid4().hex[:12]}"
+            conn.execute(f'CREATE SCHEMA "{schema}"')
+    except psycopg.OperationalError:
+        pytest.skip(f"PostgreSQL not reachable at {describe(TEST_DATABASE_URL)}")
+    yield schema
+    with psycopg.connect(TEST_DATABASE_URL, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')

@@ -3,7 +3,6 @@ loopback in a throwaway schema (skipped when the server does not answer)."""
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
@@ -16,15 +15,15 @@ import psycopg
 import pytest
 
 from agents.store import AuditStore, DuplicateAuditError, open_store
-from agents.store.postgres import describe
 from agents.store.sqlite import FILENAME
 from knowledge.errors import InputError, NotFoundError, StorageError
 from knowledge.schema import Chart, CodeSuggestion, CodingResult, Evidence, Meta, Review
 from knowledge.settings import Settings
+from tests.conftest import TEST_DATABASE_URL
 
 pytestmark = pytest.mark.integration
 
-PG_URL = os.environ.get("CHARTPROOF_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+PG_URL = TEST_DATABASE_URL
 TEXT = "Type 2 diabetes with diabetic CKD stage 3. Hypertension, controlled."
 
 
@@ -70,19 +69,6 @@ class Backend:
     raw: Callable[[str, tuple[Any, ...]], None]  # run one statement on a fresh, separate connection
     raw_error: type[Exception]
 
-
-@pytest.fixture(scope="module")
-def pg_schema() -> Iterator[str]:
-    """A throwaway schema for this module, dropped afterwards; skip when PostgreSQL is not up."""
-    try:
-        with psycopg.connect(PG_URL, connect_timeout=3, autocommit=True) as conn:
-            schema = f"chartproof_test_{uuid.uuid4().hex[:12]}"
-            conn.execute(f'CREATE SCHEMA "{schema}"')
-    except psycopg.OperationalError:
-        pytest.skip(f"PostgreSQL not reachable at {describe(PG_URL)}")
-    yield schema
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

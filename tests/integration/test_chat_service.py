@@ -16,19 +16,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 
 from agents.chat import ChatEvent, ChatService
 from agents.services import get_services
-from agents.store.postgres import describe
 from knowledge.errors import ChartError, InputError, NotFoundError
 from knowledge.settings import Settings
+from tests.conftest import TEST_DATABASE_URL
 from tests.integration.test_chat_tools import CKD, FOLLOW_UP
 
 pytestmark = pytest.mark.integration
 
-PG_URL = os.environ.get("CHARTPROOF_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+PG_URL = TEST_DATABASE_URL
 
 
 @pytest.fixture(scope="module")
@@ -203,17 +202,6 @@ def test_chart_text_never_reaches_the_logs(service: ChatService, caplog: pytest.
 
 
 # -- PostgreSQL ---------------------------------------------------------------------------------------------
-@pytest.fixture()
-def pg_schema() -> Iterator[str]:
-    try:
-        with psycopg.connect(PG_URL, connect_timeout=3, autocommit=True) as conn:
-            schema = f"chartproof_chat_{uuid.uuid4().hex[:12]}"
-            conn.execute(f'CREATE SCHEMA "{schema}"')
-    except psycopg.OperationalError:
-        pytest.skip(f"PostgreSQL not reachable at {describe(PG_URL)}")
-    yield schema
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 def test_threads_on_postgres_survive_the_service(settings: Settings, pg_schema: str) -> None:

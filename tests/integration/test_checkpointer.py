@@ -3,13 +3,10 @@ checkpointer on the same database sees the paused thread, and Command(resume=...
 
 from __future__ import annotations
 
-import os
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TypedDict
 
-import psycopg
 import pytest
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.postgres import PostgresSaver
@@ -18,13 +15,13 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.types import Command, interrupt
 
 from agents.store.checkpointer import checkpointer, close_checkpointer, open_checkpointer
-from agents.store.postgres import describe
 from knowledge.errors import StorageError
 from knowledge.settings import Settings
+from tests.conftest import TEST_DATABASE_URL
 
 pytestmark = pytest.mark.integration
 
-PG_URL = os.environ.get("CHARTPROOF_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+PG_URL = TEST_DATABASE_URL
 
 
 class ReviewState(TypedDict, total=False):
@@ -51,18 +48,6 @@ def build(saver: BaseCheckpointSaver) -> Any:
     builder.add_edge("review", END)
     return builder.compile(checkpointer=saver)
 
-
-@pytest.fixture(scope="module")
-def pg_schema() -> Iterator[str]:
-    try:
-        with psycopg.connect(PG_URL, connect_timeout=3, autocommit=True) as conn:
-            schema = f"chartproof_test_{uuid.uuid4().hex[:12]}"
-            conn.execute(f'CREATE SCHEMA "{schema}"')
-    except psycopg.OperationalError:
-        pytest.skip(f"PostgreSQL not reachable at {describe(PG_URL)}")
-    yield schema
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
