@@ -252,7 +252,7 @@ class OfflineEngine:
                     rank=200_000 + fact.start,
                 )
             )
-        proposals = _organisms_as_additional_codes(_with_sepsis_first(proposals), text)
+        proposals = _with_trimester(_organisms_as_additional_codes(_with_sepsis_first(proposals), text), text)
         proposals = [p for p in proposals if p.code not in TOO_GENERIC]
         proposals = _without_unspecified_siblings(proposals, self.codeset)
         _mark_principal(proposals, mentions, sections)
@@ -603,6 +603,57 @@ def _organisms_as_additional_codes(proposals: list[Proposal], text: str) -> list
                     "rationale": f"The organism of a localized infection is reported as {target} (B95-B97).",
                 }
             )
+        out.append(p)
+    return out
+
+
+_TRIMESTER_WORDS = (
+    ("first", re.compile(r"\b(?:first|1st)\s+trimester\b", re.IGNORECASE)),
+    ("second", re.compile(r"\b(?:second|2nd)\s+trimester\b", re.IGNORECASE)),
+    ("third", re.compile(r"\b(?:third|3rd)\s+trimester\b", re.IGNORECASE)),
+)
+
+
+def _trimester(text: str, proposals: list[Proposal]) -> str | None:
+    """The trimester the chart documents: in words, else from the weeks of gestation (Z3A):
+    first < 14 weeks, second 14-27, third 28 and after (I.C.15.a.3)."""
+    for name, pattern in _TRIMESTER_WORDS:
+        if pattern.search(text):
+            return name
+    weeks = next((p.code for p in proposals if p.code.startswith("Z3A.")), None)
+    if weeks is None or weeks in ("Z3A.00",):
+        return None
+    value = 1 if weeks == "Z3A.01" else 43 if weeks == "Z3A.49" else int(weeks[4:])
+    return "first" if value < 14 else "second" if value < 28 else "third"
+
+
+def _with_trimester(proposals: list[Proposal], text: str) -> list[Proposal]:
+    """Pregnancy codes with an "unspecified trimester" title take the documented trimester."""
+    codeset = get_codeset()
+    trimester = None
+    out = []
+    for p in proposals:
+        title = codeset.title(p.code).lower() if codeset.is_valid(p.code) else ""
+        if p.code.startswith("O") and "unspecified trimester" in title:
+            trimester = trimester or _trimester(text, proposals)
+            if trimester is not None:
+                parent = p.code[:-1]
+                sibling = (
+                    next(
+                        (
+                            c
+                            for c in codeset.billable_descendants(parent)
+                            if f"{trimester} trimester" in codeset.title(c).lower()
+                        ),
+                        None,
+                    )
+                    if codeset.is_valid(parent)
+                    else None
+                )
+                if sibling is not None:
+                    p = p.model_copy(
+                        update={"code": sibling, "guideline_refs": [*p.guideline_refs, "I.C.15.a.3"]}
+                    )
         out.append(p)
     return out
 

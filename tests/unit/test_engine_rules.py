@@ -175,3 +175,14 @@ def test_documentation_gaps_ask_non_leading_questions() -> None:
 def test_hcc_v28() -> None:
     assert hcc_for("E11.22") == "HCC37"
     assert hcc_for("I10") is None
+
+
+def test_pregnancy_codes_take_the_documented_trimester() -> None:
+    from agents.engine.offline import _with_trimester
+
+    smoking = _proposal("O99.330", 0, True)
+    weeks = _proposal("Z3A.08", 1)
+    assert [p.code for p in _with_trimester([smoking, weeks], "IUP at 8w2d")] == ["O99.331", "Z3A.08"]
+    words = _with_trimester([_proposal("O26.90", 0, True)], "Headache in the third trimester")
+    assert words[0].code == "O26.93"
+    assert _with_trimester([_proposal("O99.330", 0, True)], "no weeks written")[0].code == "O99.330"
