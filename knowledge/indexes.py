@@ -33,7 +33,7 @@ from knowledge.vector_store import (
     replace_collection,
 )
 
-BUILD_VERSION = "8"
+BUILD_VERSION = "9"
 MANIFEST = "manifest.json"
 
 

@@ -34,6 +34,8 @@ def words(text: str) -> list[str]:
 def stem(word: str) -> str:
     if word.isdigit() or len(word) <= 3:
         return word
+    if word.endswith("oses") and len(word) > 6:
+        word = word[:-4] + "osis"  # plural of -osis: "keratoses", "stenoses", "psychoses"
     if word.endswith("itis") and len(word) > 6:
         # Inflammation is its own concept: "esophagitis" must not stem to "esophageal"'s stem.
         return _STEMMER.stem(word[:-4]) + "itis"
