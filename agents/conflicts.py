@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import re
 
+from agents.engine.diabetes import TYPE1, TYPE2
 from agents.state import Mention
 
-_TYPE1 = re.compile(r"\b(?:type\s*(?:1|i|one)\b|t1dm|dm\s*1\b|dm1\b|iddm)", re.IGNORECASE)
-_TYPE2 = re.compile(r"\b(?:type\s*(?:2|ii|two)\b|t2dm|dm\s*2\b|dm2\b|niddm)", re.IGNORECASE)
 _DIABETES = re.compile(r"diabet|\bdm\b|t[12]dm|dm[12]\b|iddm", re.IGNORECASE)
 
 
@@ -17,7 +16,7 @@ def find_conflicts(mentions: list[Mention], codes: list[str]) -> list[str]:
     found: list[str] = []
     affirmed = [m for m in mentions if m.assertion in ("affirmed", "historical") and m.section != "fh"]
     diabetic = [m for m in affirmed if _DIABETES.search(m.text)]
-    if any(_TYPE1.search(m.text) for m in diabetic) and any(_TYPE2.search(m.text) for m in diabetic):
+    if any(TYPE1.search(m.text) for m in diabetic) and any(TYPE2.search(m.text) for m in diabetic):
         found.append("diabetes_type")
     if any(c.startswith("E10") for c in codes) and any(c.startswith("E11") for c in codes):
         if "diabetes_type" not in found:

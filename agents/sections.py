@@ -121,9 +121,11 @@ def _add(text: str, start: int, end: int, spans: list[Span]) -> None:
         spans.append(Span(start=start, end=end))
 
 
-def section_at(sections: list[Section], offset: int) -> Section:
-    for section in reversed(sections):
-        if section.start <= offset or section is sections[0]:
-            if offset >= section.start or section is sections[0]:
-                return section
-    return sections[0]
+def section_at(sections: list[Section], offset: int) -> Section | None:
+    """The section an offset falls in (sections cover the note in order), or None before the first."""
+    found = None
+    for section in sections:
+        if section.start > offset:
+            break
+        found = section
+    return found

@@ -23,21 +23,23 @@ class Match:
     phrase: str
     alternatives: tuple[tuple[str, float], ...] = ()
 
+    @property
+    def margin(self) -> float:
+        """How far the top code leads the runner-up (0.5 when there is none)."""
+        return self.score - self.alternatives[0][1] if self.alternatives else 0.5
+
     def features(self) -> dict[str, float]:
-        margin = self.score - self.alternatives[0][1] if self.alternatives else 0.5
         return {
             "score": round(self.score, 4),
             "coverage": round(self.coverage, 4),
-            "margin": round(margin, 4),
+            "margin": round(self.margin, 4),
         }
 
     @property
     def quality(self) -> float:
         """0-1: how well the words fit the code (coverage, and the margin over the runner-up)."""
-        margin = self.score - self.alternatives[0][1] if self.alternatives else 0.3
-        return max(
-            0.0, min(1.0, 0.55 * self.coverage + 0.25 * min(self.score, 1.2) / 1.2 + min(margin, 0.3) * 0.7)
-        )
+        fit = 0.55 * self.coverage + 0.25 * min(self.score, 1.2) / 1.2 + min(self.margin, 0.3) * 0.7
+        return max(0.0, min(1.0, fit))
 
 
 @lru_cache(maxsize=1)

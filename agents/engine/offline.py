@@ -24,7 +24,7 @@ from agents.engine.diabetes import with_control_status, with_documented_type
 from agents.engine.matcher import ACCEPT, Match, Matcher, clinical_words, is_qualifier
 from agents.engine.statements import comma_parts, joined_parts
 from agents.state import Mention, Proposal, Proposals, Quote, Section
-from knowledge.codeset import get_codeset
+from knowledge.codeset import CodeSet, get_codeset
 from knowledge.guidelines import rules_for_code
 from knowledge.schema import Chart
 from knowledge.search import CodeSearch
@@ -312,7 +312,7 @@ class OfflineEngine:
         for match, span, assertion in self._readings(mention, text, inpatient and in_dx):
             if not in_dx and not self._chronic(match.code):
                 continue
-            if not mention.first and (match.score < 1.1 or match.features()["margin"] < 0.03):
+            if not mention.first and (match.score < 1.1 or match.margin < 0.03):
                 continue
             if match.code[0] == "Z" and (
                 match.score < 1.1 or len(clinical_words(text[span[0] : span[1]])) < 2
@@ -678,12 +678,9 @@ def _with_sepsis_first(proposals: list[Proposal]) -> list[Proposal]:
     return [*proposals, sepsis]
 
 
-def _without_unspecified_siblings(proposals: list[Proposal], codeset: object) -> list[Proposal]:
+def _without_unspecified_siblings(proposals: list[Proposal], codeset: CodeSet) -> list[Proposal]:
     """An "unspecified" code beside a specified code of the same subcategory says nothing more
     (HFrEF -> I50.20 beside acute on chronic systolic I50.23): keep the specified one (I.B.12)."""
-    from knowledge.codeset import CodeSet
-
-    assert isinstance(codeset, CodeSet)
     out = []
     for p in proposals:
         title = codeset.title(p.code).lower() if codeset.is_valid(p.code) else ""

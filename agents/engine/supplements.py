@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
+from agents.sections import section_at
 from agents.state import Section
 from knowledge.codeset import get_codeset
 
@@ -256,10 +257,8 @@ def gestation(text: str, codes: set[str]) -> list[Fact]:
 
 
 def _section(sections: list[Section], offset: int) -> str:
-    for section in reversed(sections):
-        if section.start <= offset:
-            return section.name
-    return "other"
+    found = section_at(sections, offset)
+    return found.name if found is not None else "other"
 
 
 def _line(text: str, offset: int) -> str:

@@ -10,8 +10,9 @@ from langgraph.runtime import Runtime
 from agents.assertion import assert_spans
 from agents.context import RunContext
 from agents.engine.statements import core_span, statements
+from agents.sections import section_at
 from agents.services import get_services
-from agents.state import Candidate, CodingState, Mention, Span
+from agents.state import Candidate, CodingState, Mention, Section, Span
 from knowledge.guidelines import rules_for_code
 
 
@@ -25,7 +26,6 @@ def extract(state: CodingState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     judged = assert_spans(chart.text, spans)
     labels, rest = judged[: len(found)], iter(judged[len(found) :])
     part_labels = [[next(rest) for _ in ps] for ps in part_cores]
-    titles = {s.start: s.title for s in state["sections"]}
     mentions = [
         Mention(
             start=s.start,
@@ -33,7 +33,7 @@ def extract(state: CodingState, runtime: Runtime[RunContext]) -> dict[str, Any]:
             text=s.text,
             assertion=label,
             section=s.section,
-            section_title=_title_at(titles, s.start),
+            section_title=_title(state["sections"], s.start),
             line=s.line,
             item=s.item,
             first=s.first,
@@ -60,9 +60,6 @@ def extract(state: CodingState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     return {"mentions": mentions, "candidates": candidates, "guideline_refs": refs}
 
 
-def _title_at(titles: dict[int, str], offset: int) -> str:
-    best = ""
-    for start, title in titles.items():
-        if start <= offset:
-            best = title
-    return best
+def _title(sections: list[Section], offset: int) -> str:
+    found = section_at(sections, offset)
+    return found.title if found is not None else ""

@@ -23,27 +23,19 @@ def ground(state: CodingState) -> dict[str, Any]:
                 spans.append(found)
         if not spans:
             dropped.append(
-                Finding(
-                    rule="evidence_not_found",
-                    severity="info",
-                    codes=[proposal.code],
-                    message=f"{proposal.code} was dropped: none of its evidence is in the chart.",
-                )
+                _dropped("evidence_not_found", proposal.code, "none of its evidence is in the chart")
             )
             continue
         if proposal.source == "llm":
             labels = assert_spans(text, [Span(start=e.start, end=e.end) for e in spans])
             affirmed = [e for e, label in zip(spans, labels, strict=True) if label != "negated"]
             if not affirmed:
-                dropped.append(
-                    Finding(
-                        rule="negated_evidence",
-                        severity="info",
-                        codes=[proposal.code],
-                        message=f"{proposal.code} was dropped: its only evidence is negated.",
-                    )
-                )
+                dropped.append(_dropped("negated_evidence", proposal.code, "its only evidence is negated"))
                 continue
             spans = affirmed
         kept.append(proposal.model_copy(update={"evidence": sorted(spans, key=lambda e: e.start)}))
     return {"proposals": kept, "dropped": dropped}
+
+
+def _dropped(rule: str, code: str, why: str) -> Finding:
+    return Finding(rule=rule, severity="info", codes=[code], message=f"{code} was dropped: {why}.")

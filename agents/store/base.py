@@ -7,6 +7,7 @@ refuses it with triggers. Status and final codes are derived on read (records.de
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -231,3 +232,15 @@ STATUS_SQL = """
         ELSE 'rejected'
     END
 """
+
+
+def log_recorded(log: logging.Logger, row: NewRecord) -> None:
+    """The one log line a recorded coding run leaves: ids, hash, engine and codes, never chart text."""
+    log.info(
+        "audit recorded id=%s hash=%s engine=%s codes=%s review=%s",
+        row.audit_id,
+        row.input_hash[:16],
+        row.engine,
+        ",".join(row.codes),
+        row.review_required,
+    )

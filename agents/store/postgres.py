@@ -23,6 +23,7 @@ from agents.store.base import (
     build_record,
     check_audit_id,
     check_queue_args,
+    log_recorded,
     new_decision,
     new_record,
 )
@@ -206,14 +207,7 @@ class PostgresAuditStore:
             raise DuplicateAuditError(
                 f"audit record {audit_id} already exists; audit records are written once"
             ) from exc
-        log.info(
-            "audit recorded id=%s hash=%s engine=%s codes=%s review=%s",
-            row.audit_id,
-            row.input_hash[:16],
-            row.engine,
-            ",".join(row.codes),
-            row.review_required,
-        )
+        log_recorded(log, row)
 
     def add_decision(
         self,

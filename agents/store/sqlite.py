@@ -18,6 +18,7 @@ from agents.store.base import (
     build_record,
     check_audit_id,
     check_queue_args,
+    log_recorded,
     new_decision,
     new_record,
 )
@@ -174,14 +175,7 @@ class SqliteAuditStore:
             ) from exc
         except sqlite3.Error as exc:
             raise StorageError(f"cannot write to the audit store at {self.path}: {exc}") from exc
-        log.info(
-            "audit recorded id=%s hash=%s engine=%s codes=%s review=%s",
-            row.audit_id,
-            row.input_hash[:16],
-            row.engine,
-            ",".join(row.codes),
-            row.review_required,
-        )
+        log_recorded(log, row)
 
     def add_decision(
         self,
